@@ -1,0 +1,104 @@
+// A blocking client for the TensorTransform service: one call of any RPC in
+// unary or streaming mode, with the server's compute time.
+//
+//   TensorClient client(MakeChannel("127.0.0.1:50051"));
+//   CallSpec spec{Rpc::kApply, core::Method::kMaximum, core::DType::kFloat64,
+//                 {5000, 5000}, Mode::kStream};
+//   Payload payload(spec, std::move(x_bytes));  // encoded once, reusable
+//   CallResult result;
+//   absl::Status status = client.Call(payload, &result);
+#ifndef TENSOR_TRANSFORM_CLIENT_TENSOR_CLIENT_H_
+#define TENSOR_TRANSFORM_CLIENT_TENSOR_CLIENT_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/types.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/tensor_transform.grpc.pb.h"
+
+namespace tensor_transform::client {
+
+enum class Rpc { kApply, kApplyInPlace, kGradient };
+enum class Mode { kUnary, kStream };
+
+absl::string_view RpcName(Rpc rpc);  // "apply", "inplace", "gradient"
+absl::string_view ModeName(Mode mode);  // "unary", "stream"
+std::optional<Rpc> ParseRpc(absl::string_view name);
+std::optional<Mode> ParseMode(absl::string_view name);
+
+struct CallSpec {
+  Rpc rpc = Rpc::kApply;
+  std::optional<core::Method> method;  // nullopt: the server's default
+  core::DType dtype = core::DType::kFloat64;
+  std::vector<int64_t> shape;
+  Mode mode = Mode::kUnary;
+  int64_t chunk_bytes = int64_t{4} << 20;  // stream mode only
+};
+
+struct CallResult {
+  std::string data;  // the transformed tensor's bytes
+  tensor_transform::v1::Method method = tensor_transform::v1::METHOD_UNSPECIFIED;
+  int64_t server_compute_ns = 0;  // summed over chunks when streaming
+};
+
+// A channel whose message limits allow `max_message_bytes` each way.
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
+                                           int64_t max_message_bytes = int64_t{
+                                               512} << 20);
+
+// The client-side mirror of the server's status conversion.
+absl::Status ToAbslStatus(const grpc::Status& status);
+
+// A call's inputs, encoded once into the unary request so that repeated
+// calls (benchmarks, load tests) pay no per-call copy; streaming calls cut
+// their chunks from the same bytes.
+class Payload {
+ public:
+  // `x` holds the raw bytes of spec.dtype/spec.shape; `upstream` is used only
+  // by Rpc::kGradient, empty meaning none (all ones).
+  Payload(const CallSpec& spec, std::string x, std::string upstream = "");
+
+  const CallSpec& spec() const { return spec_; }
+  // Changes the method and mode of later calls; the encoded tensor stays.
+  void Retarget(std::optional<core::Method> method, Mode mode);
+  const std::string& x() const;
+  const std::string& upstream() const;  // empty when none
+  const tensor_transform::v1::ApplyRequest& apply_request() const {
+    return apply_;
+  }
+  const tensor_transform::v1::GradientRequest& gradient_request() const {
+    return gradient_;
+  }
+
+ private:
+  CallSpec spec_;
+  tensor_transform::v1::ApplyRequest apply_;
+  tensor_transform::v1::GradientRequest gradient_;
+};
+
+class TensorClient {
+ public:
+  explicit TensorClient(std::shared_ptr<grpc::Channel> channel);
+
+  // Runs one call. `result` is overwritten; its buffer is reused across
+  // calls where the mode allows. Returns the server's status on failure.
+  absl::Status Call(const Payload& payload, CallResult* result);
+
+  absl::StatusOr<tensor_transform::v1::DescribeResponse> Describe();
+
+ private:
+  absl::Status CallUnary(const Payload& payload, CallResult* result);
+  absl::Status CallStream(const Payload& payload, CallResult* result);
+
+  std::unique_ptr<tensor_transform::v1::TensorTransform::Stub> stub_;
+};
+
+}  // namespace tensor_transform::client
+
+#endif  // TENSOR_TRANSFORM_CLIENT_TENSOR_CLIENT_H_

@@ -1,0 +1,32 @@
+// Generated input tensors for benchmarks and load tests.
+//
+//   absl::StatusOr<int64_t> n = ElementCount({5000, 5000});     // 25'000'000
+//   std::string x = UniformTensor(core::DType::kFloat64, *n, 42);  // 200 MB
+#ifndef TENSOR_TRANSFORM_CLIENT_WORKLOAD_H_
+#define TENSOR_TRANSFORM_CLIENT_WORKLOAD_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/types.h"
+
+namespace tensor_transform::client {
+
+// Product of the dims; InvalidArgument for a negative dim or overflow.
+absl::StatusOr<int64_t> ElementCount(const std::vector<int64_t>& shape);
+
+// Parses "5000x5000" (or "5000,5000"; "" is a scalar) into dims.
+absl::StatusOr<std::vector<int64_t>> ParseShape(absl::string_view text);
+std::string FormatShape(const std::vector<int64_t>& shape);  // "5000x5000"
+
+// `count` elements of `dtype`, little-endian: floats uniform in [-0.5, 0.5)
+// (rounded to nearest for float16/bfloat16), integers uniform over the
+// middle half of their range. Deterministic for a given seed.
+std::string UniformTensor(core::DType dtype, int64_t count, uint64_t seed);
+
+}  // namespace tensor_transform::client
+
+#endif  // TENSOR_TRANSFORM_CLIENT_WORKLOAD_H_
