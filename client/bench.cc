@@ -20,8 +20,8 @@ Expected ComputeExpected(core::DType dtype, const std::string& x) {
   const size_t n = x.size() / core::ItemSize(dtype);
   const auto* in = reinterpret_cast<const uint8_t*>(x.data());
   Expected expected{std::string(x.size(), '\0'), std::string(x.size(), '\0')};
-  core::ReferenceRelu(dtype, in, reinterpret_cast<uint8_t*>(expected.relu.data()),
-                      n);
+  core::ReferenceRelu(dtype, in,
+                      reinterpret_cast<uint8_t*>(expected.relu.data()), n);
   core::ReferenceGradient(dtype, in, nullptr,
                           reinterpret_cast<uint8_t*>(expected.gradient.data()),
                           n);
@@ -89,13 +89,13 @@ absl::StatusOr<std::vector<BenchRow>> RunBench(TensorClient& client,
                     x);
     for (core::Method method : MethodsFor(rpc)) {
       for (Mode mode : config.modes) {
-        const std::string label = absl::StrCat(RpcName(rpc), " ",
-                                               core::MethodName(method), " ",
-                                               ModeName(mode));
+        const std::string label = absl::StrCat(
+            RpcName(rpc), " ", core::MethodName(method), " ", ModeName(mode));
         if (mode == Mode::kUnary && !unary_fits) {
           if (config.progress) {
-            config.progress(absl::StrCat(label, ": skipped, ", x.size(),
-                                         " bytes exceed the server's unary cap"));
+            config.progress(
+                absl::StrCat(label, ": skipped, ", x.size(),
+                             " bytes exceed the server's unary cap"));
           }
           continue;
         }
@@ -104,13 +104,14 @@ absl::StatusOr<std::vector<BenchRow>> RunBench(TensorClient& client,
             client, payload,
             rpc == Rpc::kGradient ? expected.gradient : expected.relu, config);
         if (!row.ok()) {
-          return absl::Status(row.status().code(),
-                              absl::StrCat(label, ": ", row.status().message()));
+          return absl::Status(
+              row.status().code(),
+              absl::StrCat(label, ": ", row.status().message()));
         }
         if (config.progress) {
-          config.progress(absl::StrFormat("%s: p50 %.1f ms, %s", label,
-                                          row->latency_ms.p50,
-                                          row->verified ? "verified" : "WRONG"));
+          config.progress(
+              absl::StrFormat("%s: p50 %.1f ms, %s", label, row->latency_ms.p50,
+                              row->verified ? "verified" : "WRONG"));
         }
         rows.push_back(*std::move(row));
       }

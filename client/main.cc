@@ -21,7 +21,8 @@ ABSL_FLAG(std::string, target, "",
           "embedded server on a free loopback port");
 ABSL_FLAG(int64_t, max_message_bytes, int64_t{512} << 20,
           "message size limit of the channel (and of the embedded server)");
-ABSL_FLAG(std::string, shape, "5000x5000", "bench: tensor shape, e.g. 5000x5000");
+ABSL_FLAG(std::string, shape, "5000x5000",
+          "bench: tensor shape, e.g. 5000x5000");
 ABSL_FLAG(std::string, dtype, "float64",
           "bench: float32|float64|float16|bfloat16|int8|int16|int32|int64");
 ABSL_FLAG(int, repeats, 5, "bench: timed calls per row");
@@ -78,7 +79,8 @@ absl::StatusOr<Connection> Connect() {
     target = absl::StrCat("127.0.0.1:", connection.embedded->port());
     std::cerr << "embedded server on " << target << "\n";
   }
-  connection.client = std::make_unique<TensorClient>(MakeChannel(target, limit));
+  connection.client =
+      std::make_unique<TensorClient>(MakeChannel(target, limit));
   return connection;
 }
 
@@ -104,8 +106,8 @@ absl::StatusOr<BenchConfig> BenchConfigFromFlags() {
   config.shape = *shape;
   const auto dtype = core::ParseDType(absl::GetFlag(FLAGS_dtype));
   if (!dtype) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--dtype: unknown dtype '", absl::GetFlag(FLAGS_dtype), "'"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--dtype: unknown dtype '", absl::GetFlag(FLAGS_dtype), "'"));
   }
   config.dtype = *dtype;
   config.repeats = absl::GetFlag(FLAGS_repeats);
@@ -129,7 +131,8 @@ int Bench() {
   auto config = BenchConfigFromFlags();
   if (!config.ok()) return Fail(config.status());
   const auto format = ParseReportFormat(absl::GetFlag(FLAGS_format));
-  if (!format) return Fail(absl::InvalidArgumentError("--format: table|json|csv"));
+  if (!format)
+    return Fail(absl::InvalidArgumentError("--format: table|json|csv"));
   auto connection = Connect();
   if (!connection.ok()) return Fail(connection.status());
   auto rows = RunBench(*connection->client, *config);
@@ -137,7 +140,8 @@ int Bench() {
   std::cout << FormatRows(*rows, *format);
   for (const BenchRow& row : *rows) {
     if (!row.verified) {
-      return Fail(absl::DataLossError("a response differed from the reference"));
+      return Fail(
+          absl::DataLossError("a response differed from the reference"));
     }
   }
   return 0;
@@ -179,9 +183,10 @@ int Apply() {
   if (!described.ok()) return Fail(described.status());
   // Requests that would not fit under the unary cap are streamed.
   const size_t request_bytes = x->data.size() + upstream.size() + 4096;
-  spec->mode = request_bytes <= static_cast<size_t>(described->max_message_bytes())
-                   ? Mode::kUnary
-                   : Mode::kStream;
+  spec->mode =
+      request_bytes <= static_cast<size_t>(described->max_message_bytes())
+          ? Mode::kUnary
+          : Mode::kStream;
   Payload payload(*spec, std::move(x->data), std::move(upstream));
   CallResult result;
   const absl::Status status = connection->client->Call(payload, &result);
@@ -189,10 +194,9 @@ int Apply() {
   x->data = std::move(result.data);
   const absl::Status written = WriteNpy(absl::GetFlag(FLAGS_out), *x);
   if (!written.ok()) return Fail(written);
-  std::cerr << absl::StrCat(ModeName(spec->mode), " ", RpcName(spec->rpc),
-                            ": server compute ",
-                            static_cast<double>(result.server_compute_ns) / 1e6,
-                            " ms\n");
+  std::cerr << absl::StrCat(
+      ModeName(spec->mode), " ", RpcName(spec->rpc), ": server compute ",
+      static_cast<double>(result.server_compute_ns) / 1e6, " ms\n");
   return 0;
 }
 
@@ -214,7 +218,8 @@ int main(int argc, char** argv) {
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   const std::string command = args.size() > 1 ? args[1] : "";
   if (args.size() > 2) {
-    std::cerr << "unexpected argument '" << args[2] << "'\n" << tc::kUsage << "\n";
+    std::cerr << "unexpected argument '" << args[2] << "'\n"
+              << tc::kUsage << "\n";
     return 2;
   }
   if (command == "bench") return tc::Bench();

@@ -45,15 +45,17 @@ absl::StatusOr<NpyArray> ReadNpy(const std::string& path) {
     }
     const std::optional<core::DType> dtype = DTypeOf(file.m_typestring);
     if (!dtype) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": dtype '", file.m_typestring,
-                       "' is not supported (little-endian f2/f4/f8/i1/i2/i4/i8)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": dtype '", file.m_typestring,
+          "' is not supported (little-endian f2/f4/f8/i1/i2/i4/i8)"));
     }
     if (file.m_fortran_order && file.m_shape.size() > 1) {
       return absl::InvalidArgumentError(absl::StrCat(
-          path, ": Fortran order; save a C-order array (np.ascontiguousarray)"));
+          path,
+          ": Fortran order; save a C-order array (np.ascontiguousarray)"));
     }
-    NpyArray array{*dtype, {file.m_shape.begin(), file.m_shape.end()},
+    NpyArray array{*dtype,
+                   {file.m_shape.begin(), file.m_shape.end()},
                    std::string(file.ptr(), file.n_bytes())};
     return array;
   } catch (const std::exception& e) {
@@ -70,9 +72,11 @@ absl::Status WriteNpy(const std::string& path, const NpyArray& array) {
   std::ofstream stream(path, std::ios::binary);
   const std::vector<size_t> shape(array.shape.begin(), array.shape.end());
   xt::detail::write_header(stream, typestring, false, shape);
-  stream.write(array.data.data(), static_cast<std::streamsize>(array.data.size()));
+  stream.write(array.data.data(),
+               static_cast<std::streamsize>(array.data.size()));
   stream.close();
-  if (!stream) return absl::UnavailableError(absl::StrCat(path, ": write failed"));
+  if (!stream)
+    return absl::UnavailableError(absl::StrCat(path, ": write failed"));
   return absl::OkStatus();
 }
 

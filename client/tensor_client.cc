@@ -126,7 +126,8 @@ absl::Status TensorClient::CallUnary(const Payload& payload,
       status = stub_->Apply(&context, payload.apply_request(), &response);
       break;
     case Rpc::kApplyInPlace:
-      status = stub_->ApplyInPlace(&context, payload.apply_request(), &response);
+      status =
+          stub_->ApplyInPlace(&context, payload.apply_request(), &response);
       break;
     case Rpc::kGradient:
       status = stub_->Gradient(&context, payload.gradient_request(), &response);
@@ -145,8 +146,8 @@ absl::Status TensorClient::CallStream(const Payload& payload,
   const std::string& x = payload.x();
   const std::string& upstream = payload.upstream();
   grpc::ClientContext context;
-  std::unique_ptr<grpc::ClientReaderWriter<v1::StreamRequest,
-                                           v1::StreamResponse>>
+  std::unique_ptr<
+      grpc::ClientReaderWriter<v1::StreamRequest, v1::StreamResponse>>
       stream;
   switch (spec.rpc) {
     case Rpc::kApply:
@@ -192,8 +193,8 @@ absl::Status TensorClient::CallStream(const Payload& payload,
   bool writing = stream->Write(request);
   request.clear_header();
   const size_t item = core::ItemSize(spec.dtype);
-  const size_t chunk =
-      std::max<size_t>(item, static_cast<size_t>(spec.chunk_bytes) / item * item);
+  const size_t chunk = std::max<size_t>(
+      item, static_cast<size_t>(spec.chunk_bytes) / item * item);
   for (size_t offset = 0; writing && offset < x.size(); offset += chunk) {
     const size_t n = std::min(chunk, x.size() - offset);
     request.set_data(x.data() + offset, n);

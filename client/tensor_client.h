@@ -27,7 +27,7 @@ namespace tensor_transform::client {
 enum class Rpc { kApply, kApplyInPlace, kGradient };
 enum class Mode { kUnary, kStream };
 
-absl::string_view RpcName(Rpc rpc);  // "apply", "inplace", "gradient"
+absl::string_view RpcName(Rpc rpc);     // "apply", "inplace", "gradient"
 absl::string_view ModeName(Mode mode);  // "unary", "stream"
 std::optional<Rpc> ParseRpc(absl::string_view name);
 std::optional<Mode> ParseMode(absl::string_view name);
@@ -43,14 +43,14 @@ struct CallSpec {
 
 struct CallResult {
   std::string data;  // the transformed tensor's bytes
-  tensor_transform::v1::Method method = tensor_transform::v1::METHOD_UNSPECIFIED;
+  tensor_transform::v1::Method method =
+      tensor_transform::v1::METHOD_UNSPECIFIED;
   int64_t server_compute_ns = 0;  // summed over chunks when streaming
 };
 
 // A channel whose message limits allow `max_message_bytes` each way.
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
-                                           int64_t max_message_bytes = int64_t{
-                                               512} << 20);
+std::shared_ptr<grpc::Channel> MakeChannel(
+    const std::string& target, int64_t max_message_bytes = int64_t{512} << 20);
 
 // The client-side mirror of the server's status conversion.
 absl::Status ToAbslStatus(const grpc::Status& status);

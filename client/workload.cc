@@ -109,8 +109,8 @@ std::string UniformTensor(core::DType dtype, int64_t count, uint64_t seed) {
     case core::DType::kFloat64:
       return UniformFloat<double>(count, seed, [](double v) { return v; });
     case core::DType::kFloat32:
-      return UniformFloat<float>(count, seed,
-                                 [](double v) { return static_cast<float>(v); });
+      return UniformFloat<float>(
+          count, seed, [](double v) { return static_cast<float>(v); });
     case core::DType::kFloat16:
       return UniformFloat<uint16_t>(count, seed, [](double v) {
         return ToFloat16(static_cast<float>(v));

@@ -2,13 +2,15 @@
 //
 //   std::vector<double> x = {-1.5, 0.0, 2.0}, y(3);
 //   absl::Status s = core::Relu(core::Method::kMaximum, core::DType::kFloat64,
-//                               AsBytes(x), AsWritableBytes(y));  // y = {0, 0, 2}
+//                               AsBytes(x), AsWritableBytes(y));
+//   // y = {0, 0, 2}
 //
 // The numeric contract, identical for every method and dtype, bit for bit:
 //   relu(x) = x where x > 0, and +0 where x <= 0 (-0.0 and -inf included);
 //             a NaN is returned unchanged (same bits, whatever its sign).
 //   gradient(x) = 1 where x > 0, else +0 (NaN -> +0), in x's dtype;
-//   gradient(x, g) = g where x > 0, else +0.
+//   gradient(x, g) = g where x > 0 (g's exact bits, a NaN or -0 included),
+//                    else +0.
 //
 // Buffers are spans of bytes holding whole elements of `dtype`, aligned to the
 // element size. Kernels never allocate.

@@ -2,7 +2,7 @@
 //
 //   ServerConfig config;
 //   config.listen = "127.0.0.1:0";  // any free port
-//   absl::StatusOr<std::unique_ptr<RunningServer>> server = StartServer(config);
+//   auto server = StartServer(config);  // StatusOr<unique_ptr<...>>
 //   if (!server.ok()) return server.status();
 //   std::string target = absl::StrCat("127.0.0.1:", (*server)->port());
 //

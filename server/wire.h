@@ -1,6 +1,7 @@
 // Conversions between the wire enums of tensor_transform.v1 and the core's.
 //
-//   absl::StatusOr<core::DType> dtype = DTypeFromProto(request.tensor().dtype());
+//   absl::StatusOr<core::DType> dtype =
+//       DTypeFromProto(request.tensor().dtype(), "tensor.dtype");
 #ifndef TENSOR_TRANSFORM_SERVER_WIRE_H_
 #define TENSOR_TRANSFORM_SERVER_WIRE_H_
 

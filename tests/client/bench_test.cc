@@ -45,8 +45,8 @@ TEST_F(BenchTest, RunsAndVerifiesEveryRow) {
     // Apply and ApplyInPlace x 4 methods x 2 modes, Gradient x 2 modes.
     ASSERT_EQ(rows->size(), 18u);
     for (const BenchRow& row : *rows) {
-      EXPECT_TRUE(row.verified) << RpcName(row.rpc) << " "
-                                << core::MethodName(row.method);
+      EXPECT_TRUE(row.verified)
+          << RpcName(row.rpc) << " " << core::MethodName(row.method);
       EXPECT_EQ(row.repeats, 3);
       EXPECT_LE(row.latency_ms.min, row.latency_ms.p50);
       EXPECT_LE(row.latency_ms.p50, row.latency_ms.p90);

@@ -60,7 +60,8 @@ TEST(WorkloadTest, HalfPrecisionMatchesFloat32Rounding) {
     EXPECT_LE(std::abs(back - v), std::abs(v) * (1.0f / 256)) << seed;
     const uint16_t h = First16(core::DType::kFloat16, seed);
     EXPECT_EQ(h & 0x8000, v < 0 ? 0x8000 : 0) << seed;
-    EXPECT_LT(h & 0x7FFF, 0x3800 + 1) << "|x| <= 0.5 in binary16, seed " << seed;
+    EXPECT_LT(h & 0x7FFF, 0x3800 + 1)
+        << "|x| <= 0.5 in binary16, seed " << seed;
   }
 }
 

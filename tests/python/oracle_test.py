@@ -31,8 +31,8 @@ BITS = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 def values(dtype):
     """NumPy view of the element values, for comparisons (bfloat16 widened)."""
-    return lambda a: ((a.astype(np.uint32) << 16).view(np.float32)
-                      if dtype == pb.BFLOAT16 else a)
+    return lambda a: ((np.asarray(a, np.uint32) << np.uint32(16))
+                      .view(np.float32) if dtype == pb.BFLOAT16 else a)
 
 
 def expected_relu(dtype, x):
@@ -105,7 +105,9 @@ class OracleTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.channel.close()
         cls.server.terminate()
-        cls.assertEqual(cls, cls.server.wait(timeout=30), 0)
+        status = cls.server.wait(timeout=30)
+        if status != 0:
+            raise AssertionError(f"server exited with {status} on SIGTERM")
 
     def assertBitsEqual(self, got, want, what):
         bits = BITS[want.dtype.itemsize]

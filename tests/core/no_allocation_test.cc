@@ -1,0 +1,78 @@
+// Kernels never allocate: the global operator new of this test binary counts
+// the allocations made while a kernel runs. This catches an xtensor
+// expression that would evaluate into a temporary (a missing xt::noalias, a
+// strided fallback, an eager filter).
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <random>
+
+#include "core/relu.h"
+#include "gtest/gtest.h"
+#include "tests/core/test_data.h"
+
+namespace {
+
+std::atomic<bool> counting{false};
+std::atomic<int> allocations{0};
+
+}  // namespace
+
+void* operator new(std::size_t size) {
+  if (counting.load(std::memory_order_relaxed)) ++allocations;
+  // malloc(0) may return null; operator new must not.
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace tensor_transform::core::testing {
+namespace {
+
+// Counts the allocations made by fn().
+template <class Fn>
+int AllocationsDuring(Fn&& fn) {
+  allocations = 0;
+  counting = true;
+  fn();
+  counting = false;
+  return allocations;
+}
+
+TEST(NoAllocation, ReluAndGradientAllocateNothing) {
+  constexpr size_t kElements = 1001;
+  std::mt19937_64 rng(kSeed);
+  for (DType dtype : kAllDTypes) {
+    ElementBuffer x(dtype, kElements), g(dtype, kElements),
+        out(dtype, kElements);
+    FillInput(x.data(), kElements, dtype, rng);
+    FillInput(g.data(), kElements, dtype, rng);
+    const auto xs = x.Elements(0, kElements), gs = g.Elements(0, kElements),
+               outs = out.Elements(0, kElements);
+    for (Method method : kAllMethods) {
+      EXPECT_EQ(AllocationsDuring([&] { (void)Relu(method, dtype, xs, outs); }),
+                0)
+          << MethodName(method) << " " << DTypeName(dtype);
+      EXPECT_EQ(
+          AllocationsDuring([&] { (void)ReluInPlace(method, dtype, outs); }), 0)
+          << MethodName(method) << " " << DTypeName(dtype) << " in place";
+    }
+    EXPECT_EQ(
+        AllocationsDuring([&] { (void)ReluGradient(dtype, xs, {}, outs); }), 0)
+        << "gradient " << DTypeName(dtype);
+    EXPECT_EQ(
+        AllocationsDuring([&] { (void)ReluGradient(dtype, xs, gs, outs); }), 0)
+        << "gradient with upstream " << DTypeName(dtype);
+  }
+}
+
+TEST(NoAllocation, CounterSeesAnAllocation) {
+  // Guards the test above against a counter that never counts.
+  // A direct call, not a new-expression, which the compiler may elide.
+  EXPECT_EQ(AllocationsDuring([] { ::operator delete(::operator new(16)); }),
+            1);
+}
+
+}  // namespace
+}  // namespace tensor_transform::core::testing
