@@ -21,7 +21,9 @@ LatencySummary Summarize(std::vector<double> samples) {
   s.max = samples.back();
   s.p50 = NearestRank(samples, 50);
   s.p90 = NearestRank(samples, 90);
+  s.p95 = NearestRank(samples, 95);
   s.p99 = NearestRank(samples, 99);
+  s.p999 = NearestRank(samples, 99.9);
   s.mean = std::accumulate(samples.begin(), samples.end(), 0.0) /
            static_cast<double>(samples.size());
   return s;

@@ -9,7 +9,8 @@
 namespace tensor_transform::client {
 
 struct LatencySummary {
-  double min = 0, p50 = 0, p90 = 0, p99 = 0, max = 0, mean = 0;
+  double min = 0, p50 = 0, p90 = 0, p95 = 0, p99 = 0, p999 = 0, max = 0,
+         mean = 0;
 };
 
 // Nearest-rank percentiles (the smallest sample with at least p% of the

@@ -1,11 +1,14 @@
 #include "client/tensor_client.h"
 
 #include <algorithm>
+#include <array>
+#include <chrono>
 #include <cstring>
-#include <thread>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "client/generic_call.h"
 #include "server/wire.h"
 
 namespace tensor_transform::client {
@@ -42,11 +45,158 @@ v1::Method ToProto(std::optional<core::Method> method) {
   return method ? server::MethodToProto(*method) : v1::METHOD_UNSPECIFIED;
 }
 
+using Clock = std::chrono::steady_clock;
+
+int64_t NanosSince(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() -
+                                                              start)
+      .count();
+}
+
+// "/tensor_transform.v1.TensorTransform/<name>"
+std::string FullMethod(absl::string_view name) {
+  return absl::StrCat("/", v1::TensorTransform::service_full_name(), "/", name);
+}
+
+const std::string& UnaryMethod(Rpc rpc) {
+  static const auto* const kNames = new std::array<std::string, 3>{
+      FullMethod("Apply"), FullMethod("ApplyInPlace"), FullMethod("Gradient")};
+  return (*kNames)[static_cast<int>(rpc)];
+}
+
+const std::string& StreamMethod(Rpc rpc) {
+  static const auto* const kNames = new std::array<std::string, 3>{
+      FullMethod("ApplyStream"), FullMethod("ApplyInPlaceStream"),
+      FullMethod("GradientStream")};
+  return (*kNames)[static_cast<int>(rpc)];
+}
+
+grpc::Status Serialize(const google::protobuf::MessageLite& message,
+                       grpc::ByteBuffer* buffer) {
+  bool own_buffer;
+  return grpc::SerializationTraits<google::protobuf::MessageLite>::Serialize(
+      message, buffer, &own_buffer);
+}
+
+grpc::Status Deserialize(grpc::ByteBuffer* buffer,
+                         google::protobuf::MessageLite* message) {
+  return grpc::SerializationTraits<google::protobuf::MessageLite>::Deserialize(
+      buffer, message);
+}
+
+void SetTimeout(absl::Duration timeout, grpc::ClientContext* context) {
+  if (timeout != absl::InfiniteDuration()) {
+    context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  }
+}
+
 void FillTensor(const CallSpec& spec, std::string data, v1::Tensor* tensor) {
   tensor->set_dtype(server::DTypeToProto(spec.dtype));
   tensor->mutable_shape()->Add(spec.shape.begin(), spec.shape.end());
   *tensor->mutable_data() = std::move(data);
 }
+
+// The messages of one streaming call: the header, then the tensor (and the
+// upstream gradient) in chunks of whole elements. Adds the time spent
+// building and encoding each to *serialize_ns.
+class StreamWriter {
+ public:
+  StreamWriter(const Payload& payload, int64_t* serialize_ns)
+      : x_(payload.x()),
+        upstream_(payload.upstream()),
+        serialize_ns_(serialize_ns) {
+    const CallSpec& spec = payload.spec();
+    const size_t item = core::ItemSize(spec.dtype);
+    chunk_ = std::max<size_t>(
+        item, static_cast<size_t>(spec.chunk_bytes) / item * item);
+    v1::StreamHeader* header = request_.mutable_header();
+    header->mutable_transform()->mutable_relu();
+    header->set_method(ToProto(spec.method));
+    header->set_dtype(server::DTypeToProto(spec.dtype));
+    header->mutable_shape()->Add(spec.shape.begin(), spec.shape.end());
+    header->set_has_upstream(!upstream_.empty());
+  }
+
+  // Fills `out` with the next message; false when all have been sent.
+  bool Next(grpc::ByteBuffer* out) {
+    const Clock::time_point start = Clock::now();
+    if (header_sent_) {
+      if (offset_ == x_.size()) return false;
+      const size_t n = std::min(chunk_, x_.size() - offset_);
+      request_.set_data(x_.data() + offset_, n);
+      if (!upstream_.empty()) {
+        request_.set_upstream(upstream_.data() + offset_, n);
+      }
+      offset_ += n;
+    }
+    header_sent_ = true;
+    out->Clear();  // the previous message's; serializing needs an empty one
+    const bool ok = Serialize(request_, out).ok();
+    request_.clear_header();
+    *serialize_ns_ += NanosSince(start);
+    return ok;
+  }
+
+ private:
+  const std::string& x_;
+  const std::string& upstream_;
+  int64_t* serialize_ns_;
+  size_t chunk_ = 0;
+  size_t offset_ = 0;
+  bool header_sent_ = false;
+  v1::StreamRequest request_;
+};
+
+// Copies the responses' data into result->data in order, summing their
+// compute times, and adds its own time to result->deserialize_ns. Stops the
+// call on a response that does not parse or would overrun the request.
+class StreamReader {
+ public:
+  StreamReader(size_t expected_bytes, CallResult* result)
+      : expected_(expected_bytes), result_(result) {
+    result_->data.resize(expected_bytes);
+  }
+
+  bool Receive(grpc::ByteBuffer* in) {
+    const Clock::time_point start = Clock::now();
+    if (!Deserialize(in, &response_).ok()) {
+      error_ = absl::DataLossError("cannot parse a StreamResponse");
+      return false;
+    }
+    const std::string& data = response_.data();
+    if (data.size() > expected_ - received_) {
+      error_ = absl::DataLossError(
+          absl::StrCat("stream returned ", received_ + data.size(),
+                       "+ bytes, but the request sent ", expected_));
+      return false;
+    }
+    std::memcpy(result_->data.data() + received_, data.data(), data.size());
+    received_ += data.size();
+    result_->method = response_.method();
+    result_->server_compute_ns += response_.server_compute_ns();
+    result_->deserialize_ns += NanosSince(start);
+    return true;
+  }
+
+  // The call's outcome given its gRPC status.
+  absl::Status Finish(const grpc::Status& status) const {
+    if (!error_.ok()) return error_;
+    if (!status.ok()) return ToAbslStatus(status);
+    if (received_ != expected_) {
+      return absl::DataLossError(absl::StrCat("stream returned ", received_,
+                                              " bytes, but the request sent ",
+                                              expected_));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  const size_t expected_;
+  CallResult* result_;
+  size_t received_ = 0;
+  absl::Status error_;
+  v1::StreamResponse response_;
+};
 
 }  // namespace
 
@@ -59,15 +209,24 @@ std::optional<Mode> ParseMode(absl::string_view name) {
   return ValueOf(kModeNames, name);
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
-                                           int64_t max_message_bytes) {
+std::shared_ptr<grpc::Channel> MakeChannel(
+    const std::string& target, int64_t max_message_bytes,
+    std::shared_ptr<grpc::ChannelCredentials> credentials) {
   grpc::ChannelArguments args;
   const int limit = static_cast<int>(
       std::min<int64_t>(max_message_bytes, std::numeric_limits<int>::max()));
   args.SetMaxReceiveMessageSize(limit);
   args.SetMaxSendMessageSize(limit);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
-                                   args);
+  // gRPC shares one connection among channels with equal arguments by
+  // default; a pool per channel gives each channel a connection of its own.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  // Every call goes to the next ready address the target resolves to
+  // ("ipv4:127.0.0.1:50051,127.0.0.1:50052", a DNS name with several records
+  // such as a Kubernetes headless Service); gRPC's default, pick_first,
+  // would send them all to the first.
+  args.SetLoadBalancingPolicyName("round_robin");
+  if (credentials == nullptr) credentials = grpc::InsecureChannelCredentials();
+  return grpc::CreateCustomChannel(target, credentials, args);
 }
 
 absl::Status ToAbslStatus(const grpc::Status& status) {
@@ -109,112 +268,62 @@ const std::string& Payload::upstream() const {
 }
 
 TensorClient::TensorClient(std::shared_ptr<grpc::Channel> channel)
-    : stub_(v1::TensorTransform::NewStub(std::move(channel))) {}
+    : stub_(v1::TensorTransform::NewStub(channel)),
+      generic_(std::move(channel)) {}
 
-absl::Status TensorClient::Call(const Payload& payload, CallResult* result) {
-  return payload.spec().mode == Mode::kUnary ? CallUnary(payload, result)
-                                             : CallStream(payload, result);
+absl::Status TensorClient::Call(const Payload& payload, CallResult* result,
+                                const CallOptions& options) {
+  grpc::ClientContext context;
+  SetTimeout(options.timeout, &context);
+  result->serialize_ns = 0;
+  result->deserialize_ns = 0;
+  result->server_compute_ns = 0;
+  return payload.spec().mode == Mode::kUnary
+             ? CallUnary(payload, &context, result)
+             : CallStream(payload, &context, result);
 }
 
 absl::Status TensorClient::CallUnary(const Payload& payload,
+                                     grpc::ClientContext* context,
                                      CallResult* result) {
-  grpc::ClientContext context;
+  const Rpc rpc = payload.spec().rpc;
+  Clock::time_point start = Clock::now();
+  grpc::ByteBuffer request;
+  grpc::Status status = rpc == Rpc::kGradient
+                            ? Serialize(payload.gradient_request(), &request)
+                            : Serialize(payload.apply_request(), &request);
+  if (!status.ok()) return ToAbslStatus(status);
+  result->serialize_ns = NanosSince(start);
+  grpc::ByteBuffer reply;
+  status = UnaryByteCall(generic_, context, UnaryMethod(rpc), request, &reply);
+  if (!status.ok()) return ToAbslStatus(status);
+  start = Clock::now();
   v1::TransformResponse response;
-  grpc::Status status;
-  switch (payload.spec().rpc) {
-    case Rpc::kApply:
-      status = stub_->Apply(&context, payload.apply_request(), &response);
-      break;
-    case Rpc::kApplyInPlace:
-      status =
-          stub_->ApplyInPlace(&context, payload.apply_request(), &response);
-      break;
-    case Rpc::kGradient:
-      status = stub_->Gradient(&context, payload.gradient_request(), &response);
-      break;
-  }
+  status = Deserialize(&reply, &response);
   if (!status.ok()) return ToAbslStatus(status);
   result->data.swap(*response.mutable_tensor()->mutable_data());
   result->method = response.method();
   result->server_compute_ns = response.server_compute_ns();
+  result->deserialize_ns = NanosSince(start);
   return absl::OkStatus();
 }
 
 absl::Status TensorClient::CallStream(const Payload& payload,
+                                      grpc::ClientContext* context,
                                       CallResult* result) {
-  const CallSpec& spec = payload.spec();
-  const std::string& x = payload.x();
-  const std::string& upstream = payload.upstream();
-  grpc::ClientContext context;
-  std::unique_ptr<
-      grpc::ClientReaderWriter<v1::StreamRequest, v1::StreamResponse>>
-      stream;
-  switch (spec.rpc) {
-    case Rpc::kApply:
-      stream = stub_->ApplyStream(&context);
-      break;
-    case Rpc::kApplyInPlace:
-      stream = stub_->ApplyInPlaceStream(&context);
-      break;
-    case Rpc::kGradient:
-      stream = stub_->GradientStream(&context);
-      break;
-  }
-
-  // Responses are read on their own thread: the server answers each chunk as
-  // it arrives, so reading only after writing would stall on flow control.
-  result->data.resize(x.size());
-  result->server_compute_ns = 0;
-  size_t received = 0;
-  bool overrun = false;
-  std::thread reader([&] {
-    v1::StreamResponse response;
-    while (stream->Read(&response)) {
-      const std::string& chunk = response.data();
-      if (chunk.size() > x.size() - received) {
-        overrun = true;
-        context.TryCancel();
-        break;
-      }
-      std::memcpy(result->data.data() + received, chunk.data(), chunk.size());
-      received += chunk.size();
-      result->method = response.method();
-      result->server_compute_ns += response.server_compute_ns();
-    }
-  });
-
-  v1::StreamRequest request;
-  v1::StreamHeader* header = request.mutable_header();
-  header->mutable_transform()->mutable_relu();
-  header->set_method(ToProto(spec.method));
-  header->set_dtype(server::DTypeToProto(spec.dtype));
-  header->mutable_shape()->Add(spec.shape.begin(), spec.shape.end());
-  header->set_has_upstream(!upstream.empty());
-  bool writing = stream->Write(request);
-  request.clear_header();
-  const size_t item = core::ItemSize(spec.dtype);
-  const size_t chunk = std::max<size_t>(
-      item, static_cast<size_t>(spec.chunk_bytes) / item * item);
-  for (size_t offset = 0; writing && offset < x.size(); offset += chunk) {
-    const size_t n = std::min(chunk, x.size() - offset);
-    request.set_data(x.data() + offset, n);
-    if (!upstream.empty()) request.set_upstream(upstream.data() + offset, n);
-    writing = stream->Write(request);
-  }
-  stream->WritesDone();
-  reader.join();
-  const grpc::Status status = stream->Finish();
-  if (!status.ok()) return ToAbslStatus(status);
-  if (overrun || received != x.size()) {
-    return absl::DataLossError(
-        absl::StrCat("stream returned ", received, overrun ? "+" : "",
-                     " bytes, but the request sent ", x.size()));
-  }
-  return absl::OkStatus();
+  StreamWriter writer(payload, &result->serialize_ns);
+  StreamReader reader(payload.x().size(), result);
+  const grpc::Status status = StreamByteCall(
+      generic_, context, StreamMethod(payload.spec().rpc),
+      [&](grpc::ByteBuffer* out) { return writer.Next(out); },
+      [&](grpc::ByteBuffer* in) { return reader.Receive(in); });
+  return reader.Finish(status);
 }
 
-absl::StatusOr<v1::DescribeResponse> TensorClient::Describe() {
+absl::StatusOr<v1::DescribeResponse> TensorClient::Describe(
+    absl::Duration timeout) {
   grpc::ClientContext context;
+  SetTimeout(timeout, &context);
   v1::DescribeResponse response;
   const grpc::Status status =
       stub_->Describe(&context, v1::DescribeRequest(), &response);

@@ -7,6 +7,7 @@
 //   Payload payload(spec, std::move(x_bytes));  // encoded once, reusable
 //   CallResult result;
 //   absl::Status status = client.Call(payload, &result);
+//   // result.serialize_ns, result.deserialize_ns: the client's own work.
 #ifndef TENSOR_TRANSFORM_CLIENT_TENSOR_CLIENT_H_
 #define TENSOR_TRANSFORM_CLIENT_TENSOR_CLIENT_H_
 
@@ -18,7 +19,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "core/types.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/tensor_transform.grpc.pb.h"
 
@@ -46,11 +49,28 @@ struct CallResult {
   tensor_transform::v1::Method method =
       tensor_transform::v1::METHOD_UNSPECIFIED;
   int64_t server_compute_ns = 0;  // summed over chunks when streaming
+  // The client's own work, summed over chunks when streaming: building and
+  // encoding the request messages, and decoding the responses and copying
+  // their data out. Streams overlap this work with the transport.
+  int64_t serialize_ns = 0;
+  int64_t deserialize_ns = 0;
 };
 
-// A channel whose message limits allow `max_message_bytes` each way.
+struct CallOptions {
+  // Deadline of the call from its start; past it the call fails with
+  // DEADLINE_EXCEEDED.
+  absl::Duration timeout = absl::InfiniteDuration();
+};
+
+// A channel whose message limits allow `max_message_bytes` each way. Every
+// channel opens its own connection (no subchannel sharing between channels),
+// so that N channels to one target are N connections. `target` is any gRPC
+// name; calls are balanced round-robin over all the addresses it resolves
+// to, e.g. "ipv4:127.0.0.1:50051,127.0.0.1:50052".
+// Null `credentials` means plaintext.
 std::shared_ptr<grpc::Channel> MakeChannel(
-    const std::string& target, int64_t max_message_bytes = int64_t{512} << 20);
+    const std::string& target, int64_t max_message_bytes = int64_t{512} << 20,
+    std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
 
 // The client-side mirror of the server's status conversion.
 absl::Status ToAbslStatus(const grpc::Status& status);
@@ -87,16 +107,25 @@ class TensorClient {
   explicit TensorClient(std::shared_ptr<grpc::Channel> channel);
 
   // Runs one call. `result` is overwritten; its buffer is reused across
-  // calls where the mode allows. Returns the server's status on failure.
-  absl::Status Call(const Payload& payload, CallResult* result);
+  // calls where the mode allows. Returns the server's status on failure;
+  // DataLoss when a stream returns more or less data than it was sent.
+  // Thread-safe: calls may run on many threads at once.
+  absl::Status Call(const Payload& payload, CallResult* result,
+                    const CallOptions& options = {});
 
-  absl::StatusOr<tensor_transform::v1::DescribeResponse> Describe();
+  absl::StatusOr<tensor_transform::v1::DescribeResponse> Describe(
+      absl::Duration timeout = absl::InfiniteDuration());
 
  private:
-  absl::Status CallUnary(const Payload& payload, CallResult* result);
-  absl::Status CallStream(const Payload& payload, CallResult* result);
+  absl::Status CallUnary(const Payload& payload, grpc::ClientContext* context,
+                         CallResult* result);
+  absl::Status CallStream(const Payload& payload, grpc::ClientContext* context,
+                          CallResult* result);
 
   std::unique_ptr<tensor_transform::v1::TensorTransform::Stub> stub_;
+  // Transform calls go through it with messages serialized here, so that
+  // the client's serialization time is measured apart from the call.
+  grpc::GenericStub generic_;
 };
 
 }  // namespace tensor_transform::client

@@ -1,12 +1,16 @@
-// Internal: the xtensor kernels behind Relu and ReluGradient, one family per
-// kind of dtype. Only relu.cc calls them, after validating the buffers.
+// Internal: the kernels behind Relu and ReluGradient, one table per family of
+// dtypes (and, for float32 / float64, per instruction set). Only
+// core/execute.cc calls them, after relu.cc has validated the buffers.
 //
-//   internal::FloatRelu(Method::kAbs, DType::kFloat64, x, out, n);
+//   internal::kFloatSimdAvx2.relu(Method::kAbs, DType::kFloat64, x, out, n,
+//                                 /*stream=*/false);
 //
 // Preconditions (checked by relu.cc, not here): `n` elements of `dtype` at
 // each pointer, each aligned to the element size; `out` is exactly `x` (or
 // `upstream`) or disjoint from it; `dtype` belongs to the family. A null
-// `upstream` means "no upstream gradient". Kernels never allocate.
+// `upstream` means "no upstream gradient". `stream`: write with non-temporal
+// stores (only the float kernels have them; the others ignore it). Kernels
+// never allocate.
 #ifndef TENSOR_TRANSFORM_CORE_KERNELS_H_
 #define TENSOR_TRANSFORM_CORE_KERNELS_H_
 
@@ -17,19 +21,29 @@
 
 namespace tensor_transform::core::internal {
 
-// float32, float64: IEEE arithmetic, corrected to be exact at -0, -inf, NaN.
-void FloatRelu(Method method, DType dtype, const uint8_t* x, uint8_t* out,
-               size_t n);
-void FloatGradient(DType dtype, const uint8_t* x, const uint8_t* upstream,
-                   uint8_t* out, size_t n);
+struct KernelTable {
+  void (*relu)(Method method, DType dtype, const uint8_t* x, uint8_t* out,
+               size_t n, bool stream);
+  void (*gradient)(DType dtype, const uint8_t* x, const uint8_t* upstream,
+                   uint8_t* out, size_t n, bool stream);
+};
 
-// float16, bfloat16: integer arithmetic on the bits.
+// float32, float64 (core/float_simd.cc, xsimd, built once per instruction
+// set with its own compiler flags): IEEE arithmetic, corrected to be exact at
+// -0, -inf and NaN.
+extern const KernelTable kFloatSimdSse2;
+extern const KernelTable kFloatSimdAvx2;
+extern const KernelTable kFloatSimdAvx512;
+
+// float16, bfloat16 (core/half_kernels.cc, xtensor): integer arithmetic on
+// the bits.
 void HalfRelu(Method method, DType dtype, const uint8_t* x, uint8_t* out,
               size_t n);
 void HalfGradient(DType dtype, const uint8_t* x, const uint8_t* upstream,
                   uint8_t* out, size_t n);
 
-// int8 .. int64: two's complement, never overflowing.
+// int8 .. int64 (core/int_kernels.cc, xtensor): two's complement, never
+// overflowing.
 void IntRelu(Method method, DType dtype, const uint8_t* x, uint8_t* out,
              size_t n);
 void IntGradient(DType dtype, const uint8_t* x, const uint8_t* upstream,

@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
-#include "core/kernels.h"
+#include "core/execute.h"
 
 namespace tensor_transform::core {
 namespace {
@@ -93,45 +93,29 @@ absl::Status ValidateUpstream(DType dtype, absl::Span<const uint8_t> x,
                                upstream.size());
 }
 
-// The kernels of one family of dtypes; dtype dispatch happens here only.
-struct Family {
-  void (*relu)(Method, DType, const uint8_t*, uint8_t*, size_t);
-  void (*gradient)(DType, const uint8_t*, const uint8_t*, uint8_t*, size_t);
-};
-
-Family FamilyOf(DType dtype) {
-  switch (dtype) {
-    case DType::kFloat32:
-    case DType::kFloat64:
-      return {internal::FloatRelu, internal::FloatGradient};
-    case DType::kFloat16:
-    case DType::kBFloat16:
-      return {internal::HalfRelu, internal::HalfGradient};
-    default:
-      return {internal::IntRelu, internal::IntGradient};
-  }
-}
-
 }  // namespace
 
 absl::Status Relu(Method method, DType dtype, absl::Span<const uint8_t> x,
-                  absl::Span<uint8_t> out) {
+                  absl::Span<uint8_t> out, const KernelOptions& options) {
   absl::Status s = CheckKnown("method", method, kAllMethods);
   if (!s.ok()) return s;
   s = ValidateOutAndX(dtype, x, out);
   if (!s.ok()) return s;
   const size_t n = x.size() / ItemSize(dtype);
-  if (n > 0) FamilyOf(dtype).relu(method, dtype, x.data(), out.data(), n);
-  return absl::OkStatus();
+  return internal::Execute({internal::KernelCall::kRelu, method, dtype,
+                            x.data(), nullptr, out.data(), n},
+                           options);
 }
 
-absl::Status ReluInPlace(Method method, DType dtype, absl::Span<uint8_t> x) {
-  return Relu(method, dtype, x, x);
+absl::Status ReluInPlace(Method method, DType dtype, absl::Span<uint8_t> x,
+                         const KernelOptions& options) {
+  return Relu(method, dtype, x, x, options);
 }
 
 absl::Status ReluGradient(DType dtype, absl::Span<const uint8_t> x,
                           absl::Span<const uint8_t> upstream,
-                          absl::Span<uint8_t> out) {
+                          absl::Span<uint8_t> out,
+                          const KernelOptions& options) {
   absl::Status s = ValidateOutAndX(dtype, x, out);
   if (!s.ok()) return s;
   const bool has_upstream = !upstream.empty();
@@ -139,8 +123,9 @@ absl::Status ReluGradient(DType dtype, absl::Span<const uint8_t> x,
   if (!s.ok()) return s;
   const size_t n = x.size() / ItemSize(dtype);
   const uint8_t* g = has_upstream ? upstream.data() : nullptr;
-  if (n > 0) FamilyOf(dtype).gradient(dtype, x.data(), g, out.data(), n);
-  return absl::OkStatus();
+  return internal::Execute({internal::KernelCall::kGradient, Method::kMultiply,
+                            dtype, x.data(), g, out.data(), n},
+                           options);
 }
 
 }  // namespace tensor_transform::core

@@ -13,7 +13,10 @@
 //                    else +0.
 //
 // Buffers are spans of bytes holding whole elements of `dtype`, aligned to the
-// element size. Kernels never allocate.
+// element size. Kernels never allocate (the shared thread pool starts its
+// threads once, on the first large call). `options` (core/kernel_options.h)
+// choose the instruction set, threads and stores; every choice gives the same
+// bits. FailedPrecondition: options.isa is not supported by this CPU.
 #ifndef TENSOR_TRANSFORM_CORE_RELU_H_
 #define TENSOR_TRANSFORM_CORE_RELU_H_
 
@@ -21,6 +24,7 @@
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
+#include "core/kernel_options.h"
 #include "core/types.h"
 
 namespace tensor_transform::core {
@@ -29,17 +33,19 @@ namespace tensor_transform::core {
 // `out` may be exactly `x` (in place) but must not partially overlap it.
 // InvalidArgument: sizes differ, are not whole elements, or are misaligned.
 absl::Status Relu(Method method, DType dtype, absl::Span<const uint8_t> x,
-                  absl::Span<uint8_t> out);
+                  absl::Span<uint8_t> out, const KernelOptions& options = {});
 
 // x = relu(x), evaluated by `method` in the caller's buffer.
-absl::Status ReluInPlace(Method method, DType dtype, absl::Span<uint8_t> x);
+absl::Status ReluInPlace(Method method, DType dtype, absl::Span<uint8_t> x,
+                         const KernelOptions& options = {});
 
 // out = gradient(x) or, when `upstream` is non-empty, gradient(x, upstream).
 // `out` may be exactly `x` or exactly `upstream`.
 // InvalidArgument: as for Relu, or `upstream` is non-empty and differs in size.
 absl::Status ReluGradient(DType dtype, absl::Span<const uint8_t> x,
                           absl::Span<const uint8_t> upstream,
-                          absl::Span<uint8_t> out);
+                          absl::Span<uint8_t> out,
+                          const KernelOptions& options = {});
 
 }  // namespace tensor_transform::core
 

@@ -11,14 +11,20 @@ PACKAGES=(
   libabsl-dev xtensor-dev libxsimd-dev xtl-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-grpcio python3-numpy python3-protobuf clang-format
+  nginx python3-yaml nodejs
+  chromium tidy
+  qemu-user
+  openssl clang-14 libclang-rt-14-dev llvm-14
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
 
-# Installs the packages in PACKAGES that are not installed yet (needs root).
+# Installs the packages named (default: PACKAGES) that are not installed yet
+# (needs root).
 ensure_packages() {
-  local missing=()
-  for p in "${PACKAGES[@]}"; do
+  local wanted=("$@") missing=()
+  [ $# -eq 0 ] && wanted=("${PACKAGES[@]}")
+  for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
       missing+=("$p")
   done
@@ -34,9 +40,10 @@ ensure_packages() {
     "${missing[@]}"
 }
 
-# Configures (Release) and builds every target into $BUILD_DIR.
+# Configures (Release) and builds into $BUILD_DIR the targets named, or
+# every target.
 build() {
   log "building into $BUILD_DIR"
   cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$BUILD_DIR" -j "$(nproc)"
+  cmake --build "$BUILD_DIR" -j "$(nproc)" ${1:+--target "$@"}
 }

@@ -1,5 +1,6 @@
 // tensor_transform_server: serves tensor_transform.v1.TensorTransform until
-// SIGINT or SIGTERM, then shuts down cleanly and exits 0.
+// SIGINT or SIGTERM, then drains (health NOT_SERVING, new calls refused,
+// in-flight calls finish within --grace_period) and exits 0.
 //
 //   tensor_transform_server --listen=127.0.0.1:0 --threads=8
 //   -> stderr: tensor_transform_server listening on 127.0.0.1:41234
@@ -14,20 +15,73 @@
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
+#include "absl/time/time.h"
+#include "server/allocator.h"
 #include "server/server.h"
 
-ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
-          "host:port to listen on; port 0 picks a free one (logged)");
-ABSL_FLAG(int, threads, 0,
+namespace {
+// The defaults of every flag: one place, the library's.
+const tensor_transform::server::ServerConfig& Defaults() {
+  static const auto* const defaults =
+      new tensor_transform::server::ServerConfig;
+  return *defaults;
+}
+}  // namespace
+
+ABSL_FLAG(std::string, listen, Defaults().listen,
+          "host:port to listen on; port 0 picks a free one (logged). "
+          "Loopback by default: use 0.0.0.0:PORT or [::]:PORT to serve "
+          "other hosts");
+ABSL_FLAG(int, threads, Defaults().threads,
           "most calls served at once (more get RESOURCE_EXHAUSTED); 0 "
           "leaves gRPC's default, a thread per call");
-ABSL_FLAG(int64_t, max_message_bytes, int64_t{512} << 20,
+ABSL_FLAG(int64_t, max_message_bytes, Defaults().max_message_bytes,
           "largest unary message accepted, in [1024, 2^31-1]; larger arrays "
           "go through the streaming RPCs");
+ABSL_FLAG(int64_t, memory_budget_bytes, Defaults().memory_budget_bytes,
+          "payload bytes held at once, >= 4 x max_message_bytes: half for "
+          "requests being computed and sent (more gets RESOURCE_EXHAUSTED at "
+          "once), half for gRPC's buffers of requests still arriving");
+ABSL_FLAG(int, max_concurrent_streams, Defaults().max_concurrent_streams,
+          "calls one connection may have open at once");
+ABSL_FLAG(absl::Duration, grace_period, Defaults().grace_period,
+          "on SIGTERM/SIGINT, how long in-flight calls may take to finish "
+          "before they are cancelled");
+ABSL_FLAG(absl::Duration, keepalive_time, Defaults().keepalive_time,
+          "ping a connection idle this long");
+ABSL_FLAG(absl::Duration, keepalive_timeout, Defaults().keepalive_timeout,
+          "close a connection whose ping is unanswered this long");
+ABSL_FLAG(absl::Duration, keepalive_min_client_interval,
+          Defaults().keepalive_min_client_interval,
+          "clients pinging more often than this get their connection closed");
+ABSL_FLAG(absl::Duration, max_connection_age, Defaults().max_connection_age,
+          "close connections (GOAWAY) after this age so that load balancers "
+          "rebalance long-lived HTTP/2 connections; inf: never");
+ABSL_FLAG(absl::Duration, max_connection_age_grace,
+          Defaults().max_connection_age_grace,
+          "how long calls may continue on a connection past its age");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain of the server; with --tls_key enables TLS");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificates: require client certificates they signed "
+          "(mutual TLS)");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "file holding a token every call must carry as 'authorization: "
+          "Bearer <token>' (UNAUTHENTICATED otherwise; health checks are "
+          "exempt); needs TLS");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port of a plain-HTTP endpoint with /metrics (Prometheus "
+          "text) and /healthz; empty: none");
+ABSL_FLAG(bool, reflection, Defaults().reflection,
+          "serve gRPC server reflection");
+ABSL_FLAG(bool, channelz, Defaults().channelz, "serve gRPC channelz");
 
 namespace {
 
-// The address as bound: --listen's host with the port actually chosen.
+namespace ts = tensor_transform::server;
+
+// The address as bound: `listen`'s host with the port actually chosen.
 std::string BoundAddress(const std::string& listen, int port) {
   const std::string::size_type colon = listen.rfind(':');
   const std::string host =
@@ -48,8 +102,34 @@ void ParseFlags(int argc, char** argv) {
       "Serves ReLU and its gradient over gRPC "
       "(tensor_transform.v1.TensorTransform).\n"
       "Usage: tensor_transform_server [--listen=host:port] [--threads=N] "
-      "[--max_message_bytes=N]");
+      "[--tls_cert=F --tls_key=F [--tls_client_ca=F]] [--metrics_listen=A] "
+      "...");
   absl::ParseCommandLine(argc, argv);
+}
+
+ts::ServerConfig ConfigFromFlags() {
+  ts::ServerConfig config;
+  config.listen = absl::GetFlag(FLAGS_listen);
+  config.threads = absl::GetFlag(FLAGS_threads);
+  config.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  config.memory_budget_bytes = absl::GetFlag(FLAGS_memory_budget_bytes);
+  config.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  config.grace_period = absl::GetFlag(FLAGS_grace_period);
+  config.keepalive_time = absl::GetFlag(FLAGS_keepalive_time);
+  config.keepalive_timeout = absl::GetFlag(FLAGS_keepalive_timeout);
+  config.keepalive_min_client_interval =
+      absl::GetFlag(FLAGS_keepalive_min_client_interval);
+  config.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
+  config.max_connection_age_grace =
+      absl::GetFlag(FLAGS_max_connection_age_grace);
+  config.security.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  config.security.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  config.security.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  config.security.auth_token_file = absl::GetFlag(FLAGS_auth_token_file);
+  config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  config.reflection = absl::GetFlag(FLAGS_reflection);
+  config.channelz = absl::GetFlag(FLAGS_channelz);
+  return config;
 }
 
 sigset_t BlockShutdownSignals() {
@@ -64,28 +144,34 @@ sigset_t BlockShutdownSignals() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ts::ConfigureAllocatorForLargePayloads();
   ParseFlags(argc, argv);
   // Blocked before gRPC starts its threads, which inherit the mask, so the
   // signals reach only the sigwait below: no async-signal-safety concerns.
   const sigset_t signals = BlockShutdownSignals();
 
-  tensor_transform::server::ServerConfig config;
-  config.listen = absl::GetFlag(FLAGS_listen);
-  config.threads = absl::GetFlag(FLAGS_threads);
-  config.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
-  auto server = tensor_transform::server::StartServer(config);
+  const ts::ServerConfig config = ConfigFromFlags();
+  auto server = ts::StartServer(config);
   if (!server.ok()) {
     std::cerr << "tensor_transform_server: " << server.status() << std::endl;
     return 1;
   }
+  // Scripts parse this first line for the port.
   std::cerr << "tensor_transform_server listening on "
             << BoundAddress(config.listen, (*server)->port()) << std::endl;
+  if ((*server)->metrics_port() != 0) {
+    std::cerr << "tensor_transform_server metrics on "
+              << BoundAddress(config.metrics_listen, (*server)->metrics_port())
+              << std::endl;
+  }
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   std::cerr << "tensor_transform_server: signal " << signal_number
-            << ", shutting down" << std::endl;
+            << ", draining for up to "
+            << absl::FormatDuration(config.grace_period) << std::endl;
   (*server)->Shutdown();
   (*server)->Wait();
+  std::cerr << "tensor_transform_server: drained, exiting" << std::endl;
   return 0;
 }

@@ -1,15 +1,27 @@
 #include "server/server.h"
 
+#include <grpcpp/ext/channelz_service_plugin.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <mutex>
+#include <thread>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "server/call_tracker.h"
+#include "server/http_endpoint.h"
+#include "server/memory_budget.h"
+#include "server/metrics.h"
 #include "server/service.h"
 
 namespace tensor_transform::server {
@@ -23,8 +35,44 @@ constexpr int64_t kMaxMessageBytes = INT_MAX;  // gRPC takes an int
 // way back.
 constexpr int64_t kResponseEnvelopeBytes = int64_t{4} << 10;
 
-// How long Shutdown lets in-flight calls finish before cancelling them.
-constexpr std::chrono::seconds kShutdownGrace(2);
+// The share of the budget (see ServerConfig::memory_budget_bytes) that caps
+// gRPC's buffers of requests still arriving: a quarter, since gRPC enforces
+// it only after the fact (it overshoots by up to about twice under a burst);
+// the handlers get the rest. The smallest budget lets a largest request
+// arrive alone and be held twice by its handler.
+constexpr int64_t kTransportShareDivisor = 4;
+constexpr int64_t kMinBudgetInMessages = 4;
+
+int64_t HandlerShare(int64_t budget) {
+  return budget - budget / kTransportShareDivisor;
+}
+
+// How long a drain lets health Watch streams deliver NOT_SERVING before
+// ending them.
+constexpr absl::Duration kWatchDelivery = absl::Seconds(1);
+
+absl::Status ValidateLimits(const ServerConfig& config) {
+  if (config.max_message_bytes < kMinMessageBytes ||
+      config.max_message_bytes > kMaxMessageBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_message_bytes: ", config.max_message_bytes, ", but must be in [",
+        kMinMessageBytes, ", ", kMaxMessageBytes, "]"));
+  }
+  if (config.memory_budget_bytes / kMinBudgetInMessages <
+      config.max_message_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("memory_budget_bytes: ", config.memory_budget_bytes,
+                     ", but must be at least ", kMinBudgetInMessages,
+                     " x max_message_bytes (", config.max_message_bytes,
+                     ") so that a largest request can be served"));
+  }
+  if (config.max_concurrent_streams < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_concurrent_streams: ", config.max_concurrent_streams,
+                     ", but must be >= 1"));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ValidateConfig(const ServerConfig& config) {
   if (config.listen.empty()) {
@@ -34,43 +82,220 @@ absl::Status ValidateConfig(const ServerConfig& config) {
     return absl::InvalidArgumentError(absl::StrCat(
         "threads: ", config.threads, ", but must be >= 0 (0: gRPC default)"));
   }
-  if (config.max_message_bytes < kMinMessageBytes ||
-      config.max_message_bytes > kMaxMessageBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "max_message_bytes: ", config.max_message_bytes, ", but must be in [",
-        kMinMessageBytes, ", ", kMaxMessageBytes, "]"));
+  for (const auto& [name, duration] :
+       {std::pair("grace_period", config.grace_period),
+        {"keepalive_time", config.keepalive_time},
+        {"keepalive_timeout", config.keepalive_timeout},
+        {"keepalive_min_client_interval", config.keepalive_min_client_interval},
+        {"max_connection_age", config.max_connection_age},
+        {"max_connection_age_grace", config.max_connection_age_grace}}) {
+    if (duration <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          name, ": ", absl::FormatDuration(duration), ", but must be > 0"));
+    }
   }
-  return absl::OkStatus();
+  return ValidateLimits(config);
 }
+
+// gRPC takes durations as int milliseconds; infinite ones as INT_MAX.
+int Millis(absl::Duration duration) {
+  return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(duration),
+                                            std::numeric_limits<int>::max()));
+}
+
+// Keepalive, connection age, streams per connection, message caps, and the
+// transport's share of the memory budget.
+void SetConnectionOptions(const ServerConfig& config,
+                          grpc::ServerBuilder* builder) {
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                              Millis(config.keepalive_time));
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                              Millis(config.keepalive_timeout));
+  builder->AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      Millis(config.keepalive_min_client_interval));
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  if (config.max_connection_age != absl::InfiniteDuration()) {
+    builder->AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                                Millis(config.max_connection_age));
+    builder->AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                                Millis(config.max_connection_age_grace));
+  }
+  builder->AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                              config.max_concurrent_streams);
+  builder->SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));
+  builder->SetMaxSendMessageSize(static_cast<int>(std::min(
+      config.max_message_bytes + kResponseEnvelopeBytes, kMaxMessageBytes)));
+  grpc::ResourceQuota quota("tensor_transform_server");
+  quota.Resize(
+      static_cast<size_t>(config.memory_budget_bytes / kTransportShareDivisor));
+  if (config.threads > 0) {
+    // The quota counts gRPC's polling thread too, and the sync server only
+    // takes a call while another thread is left polling: N threads serve
+    // N - 1 calls. Calls beyond the cap get RESOURCE_EXHAUSTED, not a queue.
+    quota.SetMaxThreads(config.threads + 1);
+  }
+  builder->SetResourceQuota(quota);
+}
+
+// Server reflection on or off for one builder. Linking gRPC's reflection
+// library registers its plugin for every server of the process; this option
+// removes it where reflection is off, and adds it where it is on and the
+// registration did not happen.
+class ReflectionOption final : public grpc::ServerBuilderOption {
+ public:
+  explicit ReflectionOption(bool enabled) : enabled_(enabled) {}
+  void UpdateArguments(grpc::ChannelArguments* /*args*/) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
+    const std::string name =
+        grpc::reflection::ProtoServerReflectionPlugin().name();
+    const auto is_reflection = [&](const auto& plugin) {
+      return plugin->name() == name;
+    };
+    const bool present =
+        std::any_of(plugins->begin(), plugins->end(), is_reflection);
+    if (!enabled_) {
+      plugins->erase(
+          std::remove_if(plugins->begin(), plugins->end(), is_reflection),
+          plugins->end());
+    } else if (!present) {
+      plugins->push_back(
+          std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+    }
+  }
+
+ private:
+  const bool enabled_;
+};
 
 class RunningServerImpl final : public RunningServer {
  public:
-  RunningServerImpl(std::unique_ptr<TensorTransformService> service,
-                    std::unique_ptr<grpc::Server> server, int port)
-      : service_(std::move(service)), server_(std::move(server)), port_(port) {}
-
+  explicit RunningServerImpl(const ServerConfig& config);
   ~RunningServerImpl() override {
     Shutdown();
     Wait();
   }
 
+  absl::Status Start(const ServerConfig& config,
+                     std::shared_ptr<grpc::ServerCredentials> credentials);
   int port() const override { return port_; }
-
-  void Shutdown() override {
-    std::call_once(shutdown_once_, [this] {
-      server_->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
-    });
+  int metrics_port() const override {
+    return http_ == nullptr ? 0 : http_->port();
+  }
+  void Shutdown() override;
+  void Wait() override {
+    if (server_ != nullptr) server_->Wait();
   }
 
-  void Wait() override { server_->Wait(); }
-
  private:
-  // Declared before server_ so that it outlives it.
-  std::unique_ptr<TensorTransformService> service_;
+  HttpResponse ServeHttp(absl::string_view path) const;
+
+  const absl::Duration grace_period_;
+  MemoryBudget budget_;
+  Metrics metrics_;
+  CallTracker tracker_;
+  std::unique_ptr<TensorTransformService> service_;  // outlives server_
   std::unique_ptr<grpc::Server> server_;
-  int port_;
+  std::unique_ptr<HttpEndpoint> http_;
+  int port_ = 0;
+  std::atomic<bool> serving_{false};
   std::once_flag shutdown_once_;
 };
+
+RunningServerImpl::RunningServerImpl(const ServerConfig& config)
+    : grace_period_(config.grace_period),
+      budget_(HandlerShare(config.memory_budget_bytes)),
+      tracker_(&budget_, &metrics_) {
+  ServiceConfig service_config;
+  service_config.max_message_bytes = config.max_message_bytes;
+  service_config.guard = &tracker_;
+  service_ = std::make_unique<TensorTransformService>(service_config);
+}
+
+absl::Status RunningServerImpl::Start(
+    const ServerConfig& config,
+    std::shared_ptr<grpc::ServerCredentials> credentials) {
+  // Both are read by the builder's constructor or BuildAndStart.
+  grpc::EnableDefaultHealthCheckService(true);
+  if (config.channelz) grpc::channelz::experimental::InitChannelzService();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen, std::move(credentials), &port_);
+  // gRPC lets a second server share a port by default (SO_REUSEPORT),
+  // silently splitting traffic with whatever holds it; refuse instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.RegisterService(service_.get());
+  builder.SetOption(std::make_unique<ReflectionOption>(config.reflection));
+  SetConnectionOptions(config, &builder);
+  builder.experimental().SetInterceptorCreators(
+      MakeInterceptorFactories(&tracker_));
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", config.listen,
+        " (address in use or not local, or certificates rejected)"));
+  }
+  server_->GetHealthCheckService()->SetServingStatus(
+      v1::TensorTransform::service_full_name(), true);
+  serving_ = true;
+  if (!config.metrics_listen.empty()) {
+    auto http = HttpEndpoint::Start(
+        config.metrics_listen,
+        [this](absl::string_view path) { return ServeHttp(path); });
+    if (!http.ok()) return http.status();
+    http_ = *std::move(http);
+  }
+  return absl::OkStatus();
+}
+
+void RunningServerImpl::Shutdown() {
+  std::call_once(shutdown_once_, [this] {
+    serving_ = false;
+    if (server_ == nullptr) return;  // never started
+    // Every service NOT_SERVING, Watch streams told at once, before the
+    // listener closes: load balancers stop sending here.
+    server_->GetHealthCheckService()->Shutdown();
+    // Watch streams never end on their own: once they have had the time to
+    // deliver NOT_SERVING (ending them at once could drop it), they are
+    // cancelled, so that the drain waits only for real work.
+    absl::Notification drained;
+    std::thread end_watches([&] {
+      if (!drained.WaitForNotificationWithTimeout(
+              std::min(kWatchDelivery, grace_period_))) {
+        tracker_.EndHealthWatches();
+      }
+    });
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace_period_));
+    drained.Notify();
+    end_watches.join();
+  });
+}
+
+HttpResponse RunningServerImpl::ServeHttp(absl::string_view path) const {
+  if (path == "/healthz") {
+    return serving_ ? HttpResponse{200, "text/plain", "SERVING\n"}
+                    : HttpResponse{503, "text/plain", "NOT_SERVING\n"};
+  }
+  if (path != "/metrics") return {404, "text/plain", "not found\n"};
+  const ProcessMemory memory = ReadProcessMemory();
+  const std::vector<std::tuple<std::string, std::string, double>> gauges = {
+      {"tensor_transform_in_flight_bytes",
+       "Payload bytes reserved by calls in flight (admission control).",
+       static_cast<double>(budget_.in_use())},
+      {"tensor_transform_in_flight_bytes_peak", "Highest in_flight_bytes.",
+       static_cast<double>(budget_.peak())},
+      {"tensor_transform_memory_budget_bytes",
+       "The handlers' share of --memory_budget_bytes.",
+       static_cast<double>(budget_.limit())},
+      {"tensor_transform_serving", "1 while serving, 0 once draining.",
+       serving_ ? 1.0 : 0.0},
+      {"process_resident_memory_bytes", "Resident set size (VmRSS).",
+       static_cast<double>(memory.resident_bytes)},
+      {"process_resident_memory_peak_bytes", "Peak resident set (VmHWM).",
+       static_cast<double>(memory.peak_resident_bytes)}};
+  return {200, "text/plain; version=0.0.4; charset=utf-8",
+          metrics_.Render(gauges)};
+}
 
 }  // namespace
 
@@ -78,36 +303,12 @@ absl::StatusOr<std::unique_ptr<RunningServer>> StartServer(
     const ServerConfig& config) {
   absl::Status valid = ValidateConfig(config);
   if (!valid.ok()) return valid;
-  ServiceConfig service_config;
-  service_config.max_message_bytes = config.max_message_bytes;
-  auto service = std::make_unique<TensorTransformService>(service_config);
-
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(),
-                           &port);
-  // gRPC lets a second server share a port by default (SO_REUSEPORT),
-  // silently splitting traffic with whatever holds it; refuse instead.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.RegisterService(service.get());
-  builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));
-  builder.SetMaxSendMessageSize(static_cast<int>(std::min(
-      config.max_message_bytes + kResponseEnvelopeBytes, kMaxMessageBytes)));
-  if (config.threads > 0) {
-    // The quota counts gRPC's polling thread too, and the sync server only
-    // takes a call while another thread is left polling: N threads serve
-    // N - 1 calls. Calls beyond the cap get RESOURCE_EXHAUSTED, not a queue.
-    grpc::ResourceQuota quota("tensor_transform_server");
-    quota.SetMaxThreads(config.threads + 1);
-    builder.SetResourceQuota(quota);
-  }
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", config.listen));
-  }
-  return std::make_unique<RunningServerImpl>(std::move(service),
-                                             std::move(server), port);
+  auto credentials = MakeServerCredentials(config.security);
+  if (!credentials.ok()) return credentials.status();
+  auto server = std::make_unique<RunningServerImpl>(config);
+  absl::Status started = server->Start(config, *std::move(credentials));
+  if (!started.ok()) return started;
+  return server;
 }
 
 }  // namespace tensor_transform::server

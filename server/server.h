@@ -1,10 +1,16 @@
-// Starts a tensor-transform gRPC server in this process.
+// Starts a tensor-transform gRPC server in this process, with everything a
+// production deployment needs around the service: grpc.health.v1 health,
+// reflection, TLS / mutual TLS / bearer tokens, keepalive and connection
+// age, admission control against a memory budget, Prometheus metrics, and a
+// graceful drain.
 //
 //   ServerConfig config;
 //   config.listen = "127.0.0.1:0";  // any free port
 //   auto server = StartServer(config);  // StatusOr<unique_ptr<...>>
 //   if (!server.ok()) return server.status();
 //   std::string target = absl::StrCat("127.0.0.1:", (*server)->port());
+//   ...
+//   (*server)->Shutdown();  // drain: NOT_SERVING, finish in-flight calls
 //
 // Used by tensor_transform_server's main, by the client's embedded default and
 // by the tests.
@@ -16,17 +22,54 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/security.h"
 
 namespace tensor_transform::server {
 
 struct ServerConfig {
-  // host:port; port 0 picks a free one (see RunningServer::port).
+  // host:port; port 0 picks a free one (see RunningServer::port). Loopback
+  // by default: listening on every interface is a deliberate choice.
   std::string listen = "127.0.0.1:50051";
   // Most threads serving calls at once; 0 leaves gRPC's default.
   int threads = 0;
   // Largest message accepted or sent: the cap on a unary request. Larger
   // arrays go through the streaming RPCs.
   int64_t max_message_bytes = int64_t{512} << 20;
+  // Payload bytes the server holds at once, at least 4 x max_message_bytes.
+  // Half caps the requests admitted to the handlers (a message that would
+  // exceed it gets RESOURCE_EXHAUSTED at once), half caps gRPC's buffers of
+  // requests still arriving (its resource quota: over it gRPC cancels
+  // streams with RESOURCE_EXHAUSTED).
+  int64_t memory_budget_bytes = int64_t{2} << 30;
+  // HTTP/2 streams (calls) one connection may have open at once.
+  int max_concurrent_streams = 100;
+  // Shutdown(): how long in-flight calls may take to finish before they are
+  // cancelled.
+  absl::Duration grace_period = absl::Seconds(20);
+  // Pings on idle connections after keepalive_time, dropped when
+  // unanswered within keepalive_timeout; clients may ping every
+  // keepalive_min_client_interval, more often gets their connection closed.
+  absl::Duration keepalive_time = absl::Hours(2);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
+  absl::Duration keepalive_min_client_interval = absl::Seconds(10);
+  // Connections are closed (GOAWAY) after this age, so that clients
+  // reconnect and load balancers can rebalance; their calls get
+  // max_connection_age_grace to finish. Infinite: never.
+  absl::Duration max_connection_age = absl::InfiniteDuration();
+  absl::Duration max_connection_age_grace = absl::InfiniteDuration();
+  // TLS, mutual TLS and bearer token (server/security.h); plaintext by
+  // default.
+  SecurityConfig security;
+  // host:port of the plain-HTTP endpoint serving /metrics (Prometheus) and
+  // /healthz; empty: none.
+  std::string metrics_listen;
+  // grpc.reflection.v1alpha.ServerReflection, so that tools list and call
+  // the service without its .proto.
+  bool reflection = true;
+  // grpc.channelz.v1.Channelz. gRPC registers it process-wide: once one
+  // server asked for it, every server started later in the process has it.
+  bool channelz = false;
 };
 
 class RunningServer {
@@ -34,14 +77,19 @@ class RunningServer {
   virtual ~RunningServer() = default;
   // The bound port (the real one when ServerConfig::listen asked for 0).
   virtual int port() const = 0;
-  // Stops accepting calls and waits for in-flight ones; idempotent.
+  // The metrics endpoint's bound port; 0 when there is none.
+  virtual int metrics_port() const = 0;
+  // Drains, idempotently: health turns NOT_SERVING, new calls are refused,
+  // in-flight calls get ServerConfig::grace_period to finish and are then
+  // cancelled. Returns when the drain has started; Wait() for its end.
   virtual void Shutdown() = 0;
   // Blocks until the server has shut down.
   virtual void Wait() = 0;
 };
 
-// InvalidArgument for a bad config; Unavailable when the address cannot be
-// bound.
+// InvalidArgument for a bad config; NotFound / PermissionDenied for
+// unreadable TLS or token files; Unavailable when an address cannot be
+// bound or gRPC rejects the certificates.
 absl::StatusOr<std::unique_ptr<RunningServer>> StartServer(
     const ServerConfig& config);
 

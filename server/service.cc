@@ -5,7 +5,9 @@
 #include <string>
 
 #include "absl/types/span.h"
+#include "core/fastest_method.h"
 #include "core/relu.h"
+#include "server/blockwise.h"
 #include "server/status_convert.h"
 #include "server/stream_assembler.h"
 #include "server/validation.h"
@@ -37,6 +39,18 @@ absl::Status Timed(int64_t* ns, Compute&& compute) {
 
 grpc::Status Cancelled() {
   return grpc::Status(grpc::StatusCode::CANCELLED, "the call was cancelled");
+}
+
+// Timed(ns, kernel) over a unary call's `bytes` block by block
+// (server/blockwise.h): a cancelled or expired call stops between blocks.
+// `kernel(offset, length)` computes one block.
+template <typename Kernel>
+absl::Status TimedBlocks(const grpc::ServerContext& context, size_t bytes,
+                         core::DType dtype, int64_t* ns, Kernel&& kernel) {
+  return Timed(ns, [&] {
+    return ForEachBlock([&] { return context.IsCancelled(); }, bytes,
+                        core::ItemSize(dtype), kernel);
+  });
 }
 
 // Everything but the data: dtype and shape echo the request's `like`.
@@ -100,23 +114,29 @@ absl::Status ComputeChunk(ChunkCompute compute, const StreamSpec& spec,
   return absl::OkStatus();
 }
 
-grpc::Status ServeStream(ChunkCompute compute, int64_t max_stream_elements,
+grpc::Status ServeStream(ChunkCompute compute, const ServiceConfig& config,
                          grpc::ServerContext* context,
                          TensorTransformService::Stream* stream) {
   if (context->IsCancelled()) return Cancelled();
   StreamAssembler assembler(compute == ChunkCompute::kGradient
                                 ? StreamKind::kGradient
                                 : StreamKind::kApply,
-                            max_stream_elements);
+                            config.max_stream_elements);
   v1::StreamRequest request;
   while (stream->Read(&request)) {
     if (context->IsCancelled()) return Cancelled();
     absl::Status status = assembler.Accept(request);
     if (!status.ok()) return ToGrpcStatus(status);
     if (assembler.chunks() == 0) continue;  // that was the header
+    grpc::Status admitted = config.guard->Admit(
+        *context, request.data().size() + request.upstream().size());
+    if (!admitted.ok()) return admitted;
     v1::StreamResponse response;
     status = ComputeChunk(compute, assembler.spec(), &request, &response);
     if (!status.ok()) return ToGrpcStatus(status);
+    config.guard->Computed(*context, assembler.spec().method,
+                           response.server_compute_ns(),
+                           response.data().size());
     if (!stream->Write(response)) return Cancelled();
   }
   return ToGrpcStatus(assembler.Finish());
@@ -141,15 +161,20 @@ grpc::Status TensorTransformService::Apply(grpc::ServerContext* context,
   if (context->IsCancelled()) return Cancelled();
   absl::StatusOr<ApplySpec> spec = ValidateApplyRequest(*request);
   if (!spec.ok()) return ToGrpcStatus(spec.status());
+  grpc::Status admitted = config_.guard->Admit(*context, spec->tensor.bytes);
+  if (!admitted.ok()) return admitted;
   const std::string& in = request->tensor().data();
   std::string* out = response->mutable_tensor()->mutable_data();
   out->resize(in.size());
   int64_t ns = 0;
-  absl::Status status = Timed(&ns, [&] {
-    return core::Relu(spec->method, spec->tensor.dtype, Bytes(in), Bytes(*out));
-  });
+  absl::Status status = TimedBlocks(
+      *context, in.size(), spec->tensor.dtype, &ns, [&](size_t at, size_t n) {
+        return core::Relu(spec->method, spec->tensor.dtype,
+                          Bytes(in).subspan(at, n), Bytes(*out).subspan(at, n));
+      });
   if (!status.ok()) return ToGrpcStatus(status);
   FillResponse(request->tensor(), spec->method, ns, response);
+  config_.guard->Computed(*context, spec->method, ns, out->size());
   return grpc::Status::OK;
 }
 
@@ -159,13 +184,19 @@ grpc::Status TensorTransformService::ApplyInPlace(
   if (context->IsCancelled()) return Cancelled();
   absl::StatusOr<ApplySpec> spec = ValidateApplyRequest(*request);
   if (!spec.ok()) return ToGrpcStatus(spec.status());
+  grpc::Status admitted = config_.guard->Admit(*context, spec->tensor.bytes);
+  if (!admitted.ok()) return admitted;
   std::string* data = OwnedRequest(request)->mutable_tensor()->mutable_data();
   int64_t ns = 0;
-  absl::Status status = Timed(&ns, [&] {
-    return core::ReluInPlace(spec->method, spec->tensor.dtype, Bytes(*data));
-  });
+  absl::Status status =
+      TimedBlocks(*context, data->size(), spec->tensor.dtype, &ns,
+                  [&](size_t at, size_t n) {
+                    return core::ReluInPlace(spec->method, spec->tensor.dtype,
+                                             Bytes(*data).subspan(at, n));
+                  });
   if (!status.ok()) return ToGrpcStatus(status);
   FillInPlaceResponse(request->tensor(), data, spec->method, ns, response);
+  config_.guard->Computed(*context, spec->method, ns, spec->tensor.bytes);
   return grpc::Status::OK;
 }
 
@@ -175,34 +206,39 @@ grpc::Status TensorTransformService::Gradient(
   if (context->IsCancelled()) return Cancelled();
   absl::StatusOr<GradientSpec> spec = ValidateGradientRequest(*request);
   if (!spec.ok()) return ToGrpcStatus(spec.status());
+  grpc::Status admitted = config_.guard->Admit(
+      *context, spec->x.bytes * (spec->has_upstream ? 2 : 1));
+  if (!admitted.ok()) return admitted;
   std::string* x = OwnedRequest(request)->mutable_x()->mutable_data();
   absl::Span<const uint8_t> upstream;
   if (spec->has_upstream) upstream = Bytes(request->upstream().data());
   int64_t ns = 0;
-  absl::Status status = Timed(&ns, [&] {
-    return core::ReluGradient(spec->x.dtype, Bytes(*x), upstream, Bytes(*x));
-  });
+  absl::Status status = TimedBlocks(
+      *context, x->size(), spec->x.dtype, &ns, [&](size_t at, size_t n) {
+        return core::ReluGradient(
+            spec->x.dtype, Bytes(*x).subspan(at, n),
+            upstream.empty() ? upstream : upstream.subspan(at, n),
+            Bytes(*x).subspan(at, n));
+      });
   if (!status.ok()) return ToGrpcStatus(status);
   FillInPlaceResponse(request->x(), x, spec->method, ns, response);
+  config_.guard->Computed(*context, spec->method, ns, spec->x.bytes);
   return grpc::Status::OK;
 }
 
 grpc::Status TensorTransformService::ApplyStream(grpc::ServerContext* context,
                                                  Stream* stream) {
-  return ServeStream(ChunkCompute::kRelu, config_.max_stream_elements, context,
-                     stream);
+  return ServeStream(ChunkCompute::kRelu, config_, context, stream);
 }
 
 grpc::Status TensorTransformService::ApplyInPlaceStream(
     grpc::ServerContext* context, Stream* stream) {
-  return ServeStream(ChunkCompute::kReluInPlace, config_.max_stream_elements,
-                     context, stream);
+  return ServeStream(ChunkCompute::kReluInPlace, config_, context, stream);
 }
 
 grpc::Status TensorTransformService::GradientStream(
     grpc::ServerContext* context, Stream* stream) {
-  return ServeStream(ChunkCompute::kGradient, config_.max_stream_elements,
-                     context, stream);
+  return ServeStream(ChunkCompute::kGradient, config_, context, stream);
 }
 
 grpc::Status TensorTransformService::Describe(
@@ -220,7 +256,8 @@ grpc::Status TensorTransformService::Describe(
   for (absl::string_view rpc : {"Gradient", "GradientStream"}) {
     AddRpcMethods(rpc, {kGradientMethod}, response);
   }
-  response->set_default_method(MethodToProto(kDefaultMethod));
+  response->set_default_method(
+      MethodToProto(core::FastestMethod(core::DType::kFloat64)));
   response->set_max_message_bytes(config_.max_message_bytes);
   response->set_max_rank(kMaxRank);
   response->set_max_stream_elements(config_.max_stream_elements);

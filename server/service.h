@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "proto/tensor_transform.grpc.pb.h"
+#include "server/call_guard.h"
 
 namespace tensor_transform::server {
 
@@ -38,6 +39,10 @@ struct ServiceConfig {
   int64_t max_message_bytes = int64_t{512} << 20;
   int64_t max_stream_elements = kDefaultMaxStreamElements;
   int64_t recommended_chunk_bytes = kDefaultRecommendedChunkBytes;
+  // Asked before every received payload is processed, told after every
+  // kernel run (server/call_guard.h): admission control and metrics. Must
+  // outlive the service.
+  CallGuard* guard = &NoCallGuard();
 };
 
 class TensorTransformService final : public v1::TensorTransform::Service {

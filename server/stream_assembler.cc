@@ -65,8 +65,9 @@ absl::Status StreamAssembler::ValidateHeader(const v1::StreamHeader& header) {
         "header.has_upstream: true, but only GradientStream takes upstream");
   }
   absl::StatusOr<core::Method> method =
-      gradient ? ResolveGradientMethod(header.method(), "header.method")
-               : ResolveApplyMethod(header.method(), "header.method");
+      gradient
+          ? ResolveGradientMethod(header.method(), "header.method")
+          : ResolveApplyMethod(header.method(), tensor->dtype, "header.method");
   if (!method.ok()) return method.status();
   spec_ = StreamSpec{tensor->dtype, *method, tensor->elements, tensor->bytes,
                      header.has_upstream()};

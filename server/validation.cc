@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/fastest_method.h"
 #include "server/wire.h"
 
 namespace tensor_transform::server {
@@ -132,11 +133,13 @@ absl::Status ValidateTransform(const v1::Transform& transform,
 }
 
 absl::StatusOr<core::Method> ResolveApplyMethod(v1::Method method,
+                                                core::DType dtype,
                                                 absl::string_view field) {
   absl::StatusOr<std::optional<core::Method>> known =
       MethodFromProto(method, field);
   if (!known.ok()) return known.status();
-  return known->value_or(kDefaultMethod);
+  if (known->has_value()) return **known;
+  return core::FastestMethod(dtype);
 }
 
 absl::StatusOr<core::Method> ResolveGradientMethod(v1::Method method,
@@ -161,7 +164,7 @@ absl::StatusOr<ApplySpec> ValidateApplyRequest(
   absl::Status transform = ValidateTransform(request.transform(), "transform");
   if (!transform.ok()) return transform;
   absl::StatusOr<core::Method> method =
-      ResolveApplyMethod(request.method(), "method");
+      ResolveApplyMethod(request.method(), tensor->dtype, "method");
   if (!method.ok()) return method.status();
   return ApplySpec{*tensor, *method};
 }

@@ -22,10 +22,6 @@ namespace v1 = ::tensor_transform::v1;
 
 inline constexpr int kMaxRank = 32;
 
-// What METHOD_UNSPECIFIED selects for the ReLU RPCs. The one place to change
-// when measurements name a faster method.
-inline constexpr core::Method kDefaultMethod = core::Method::kMaximum;
-
 // The only method the gradient RPCs evaluate (and their default).
 inline constexpr core::Method kGradientMethod = core::Method::kMultiply;
 
@@ -38,7 +34,7 @@ struct TensorSpec {
 
 struct ApplySpec {
   TensorSpec tensor;
-  core::Method method = kDefaultMethod;
+  core::Method method = core::Method::kMaximum;
 };
 
 struct GradientSpec {
@@ -65,8 +61,10 @@ absl::StatusOr<TensorSpec> ValidateTensor(const v1::Tensor& tensor,
 absl::Status ValidateTransform(const v1::Transform& transform,
                                absl::string_view field);
 
-// A known method; METHOD_UNSPECIFIED resolves to kDefaultMethod.
+// A known method; METHOD_UNSPECIFIED resolves to core::FastestMethod(dtype),
+// the method measured fastest for that dtype on this machine.
 absl::StatusOr<core::Method> ResolveApplyMethod(v1::Method method,
+                                                core::DType dtype,
                                                 absl::string_view field);
 
 // METHOD_UNSPECIFIED or MULTIPLY, both giving kGradientMethod; any other

@@ -67,6 +67,26 @@ TEST(NoAllocation, ReluAndGradientAllocateNothing) {
   }
 }
 
+TEST(NoAllocation, SplitOverThePoolWithStreamingStoresAllocatesNothing) {
+  constexpr size_t kElements = 100003;
+  KernelOptions split;
+  split.threads = 3;
+  split.parallel_min_bytes = 0;
+  split.streaming_min_bytes = 0;
+  ElementBuffer x(DType::kFloat64, kElements), out(DType::kFloat64, kElements);
+  const auto xs = x.Elements(0, kElements), outs = out.Elements(0, kElements);
+  // The shared pool starts on first use; that one-time start may allocate.
+  ASSERT_TRUE(Relu(Method::kAbs, DType::kFloat64, xs, outs, split).ok());
+  EXPECT_EQ(AllocationsDuring([&] {
+              (void)Relu(Method::kAbs, DType::kFloat64, xs, outs, split);
+            }),
+            0);
+  EXPECT_EQ(AllocationsDuring([&] {
+              (void)ReluGradient(DType::kFloat64, xs, xs, outs, split);
+            }),
+            0);
+}
+
 TEST(NoAllocation, CounterSeesAnAllocation) {
   // Guards the test above against a counter that never counts.
   // A direct call, not a new-expression, which the compiler may elide.

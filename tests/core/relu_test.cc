@@ -1,6 +1,7 @@
-// Differential tests: every method and dtype, at every length, input offset
-// and placement of the output, bit for bit against the scalar reference, with
-// sentinels after the output to catch overruns.
+// Differential tests: every method and dtype, at every length, input offset,
+// placement of the output and kernel variant (instruction set, stores,
+// threads), bit for bit against the scalar reference, with sentinels around
+// the output to catch overruns.
 #include "core/relu.h"
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/reference.h"
 #include "gtest/gtest.h"
+#include "tests/core/kernel_variants.h"
 #include "tests/core/test_data.h"
 
 namespace tensor_transform::core::testing {
@@ -87,7 +89,7 @@ class ReluMatchesReference
     : public ::testing::TestWithParam<std::tuple<Method, DType>> {
  protected:
   void Check(size_t n, size_t offset, Placement placement,
-             std::mt19937_64& rng) {
+             const KernelOptions& options, std::mt19937_64& rng) {
     const auto [method, dtype] = GetParam();
     Input x(dtype, offset, n, rng);
     ElementBuffer expected(dtype, n);
@@ -95,12 +97,12 @@ class ReluMatchesReference
     Output out(dtype, offset, n);
     absl::Status s;
     if (placement == Placement::kOutOfPlace) {
-      s = Relu(method, dtype, x.bytes, out.bytes);
+      s = Relu(method, dtype, x.bytes, out.bytes, options);
     } else {
       out.CopyFrom(x.bytes);
       s = placement == Placement::kInPlace
-              ? ReluInPlace(method, dtype, out.bytes)
-              : Relu(method, dtype, out.bytes, out.bytes);
+              ? ReluInPlace(method, dtype, out.bytes, options)
+              : Relu(method, dtype, out.bytes, out.bytes, options);
     }
     ASSERT_TRUE(s.ok()) << s;
     EXPECT_TRUE(
@@ -110,16 +112,18 @@ class ReluMatchesReference
   }
 };
 
-TEST_P(ReluMatchesReference, AtEveryLengthOffsetAndPlacement) {
+TEST_P(ReluMatchesReference, AtEveryLengthOffsetPlacementAndVariant) {
   SCOPED_TRACE(absl::StrCat("seed ", kSeed));
   std::mt19937_64 rng(kSeed);
-  for (size_t n : kLengths) {
-    for (size_t offset : kOffsets) {
-      for (Placement placement : kReluPlacements) {
-        SCOPED_TRACE(absl::StrCat("n ", n, ", offset ", offset, ", ",
-                                  PlacementName(placement)));
-        Check(n, offset, placement, rng);
-        if (HasFailure()) return;  // one report is enough
+  for (const KernelVariant& variant : KernelVariants(std::get<1>(GetParam()))) {
+    for (size_t n : kLengths) {
+      for (size_t offset : kOffsets) {
+        for (Placement placement : kReluPlacements) {
+          SCOPED_TRACE(absl::StrCat(variant.name, ", n ", n, ", offset ",
+                                    offset, ", ", PlacementName(placement)));
+          Check(n, offset, placement, variant.options, rng);
+          if (HasFailure()) return;  // one report is enough
+        }
       }
     }
   }
@@ -136,7 +140,7 @@ INSTANTIATE_TEST_SUITE_P(AllMethodsAndDTypes, ReluMatchesReference,
 class GradientMatchesReference : public ::testing::TestWithParam<DType> {
  protected:
   void Check(size_t n, size_t offset, bool with_upstream, Placement placement,
-             std::mt19937_64& rng) {
+             const KernelOptions& options, std::mt19937_64& rng) {
     const DType dtype = GetParam();
     Input x(dtype, offset, n, rng);
     Input g(dtype, offset, n, rng);
@@ -152,14 +156,14 @@ class GradientMatchesReference : public ::testing::TestWithParam<DType> {
     switch (placement) {
       case Placement::kOutIsX:
         out.CopyFrom(x.bytes);
-        s = ReluGradient(dtype, out.bytes, upstream, out.bytes);
+        s = ReluGradient(dtype, out.bytes, upstream, out.bytes, options);
         break;
       case Placement::kOutIsUpstream:
         out.CopyFrom(g.bytes);
-        s = ReluGradient(dtype, x.bytes, out.bytes, out.bytes);
+        s = ReluGradient(dtype, x.bytes, out.bytes, out.bytes, options);
         break;
       default:
-        s = ReluGradient(dtype, x.bytes, upstream, out.bytes);
+        s = ReluGradient(dtype, x.bytes, upstream, out.bytes, options);
     }
     ASSERT_TRUE(s.ok()) << s;
     EXPECT_TRUE(
@@ -172,20 +176,22 @@ class GradientMatchesReference : public ::testing::TestWithParam<DType> {
 TEST_P(GradientMatchesReference, WithAndWithoutUpstreamAtEveryPlacement) {
   SCOPED_TRACE(absl::StrCat("seed ", kSeed));
   std::mt19937_64 rng(kSeed);
-  for (size_t n : kLengths) {
-    for (size_t offset : kOffsets) {
-      for (bool with_upstream : {false, true}) {
-        for (Placement placement : kGradientPlacements) {
-          // Without upstream there is no upstream buffer to write into.
-          if (!with_upstream && placement == Placement::kOutIsUpstream) {
-            continue;
+  for (const KernelVariant& variant : KernelVariants(GetParam())) {
+    for (size_t n : kLengths) {
+      for (size_t offset : kOffsets) {
+        for (bool with_upstream : {false, true}) {
+          for (Placement placement : kGradientPlacements) {
+            // Without upstream there is no upstream buffer to write into.
+            if (!with_upstream && placement == Placement::kOutIsUpstream) {
+              continue;
+            }
+            SCOPED_TRACE(
+                absl::StrCat(variant.name, ", n ", n, ", offset ", offset,
+                             with_upstream ? ", upstream, " : ", no upstream, ",
+                             PlacementName(placement)));
+            Check(n, offset, with_upstream, placement, variant.options, rng);
+            if (HasFailure()) return;
           }
-          SCOPED_TRACE(
-              absl::StrCat("n ", n, ", offset ", offset,
-                           with_upstream ? ", upstream, " : ", no upstream, ",
-                           PlacementName(placement)));
-          Check(n, offset, with_upstream, placement, rng);
-          if (HasFailure()) return;
         }
       }
     }

@@ -5,17 +5,15 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdio>
+#include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "proto/tensor_transform.grpc.pb.h"
-
-extern char** environ;
+#include "tests/server/server_process.h"
 
 namespace tensor_transform::server {
 namespace {
@@ -35,21 +33,50 @@ grpc::Status CallDescribe(int port) {
 }
 
 TEST(StartServer, RejectsBadConfig) {
-  for (int64_t cap : {int64_t{1023}, int64_t{1} << 31}) {
+  const std::vector<std::pair<std::string, std::function<void(ServerConfig&)>>>
+      bad = {
+          {"cap too small", [](auto& c) { c.max_message_bytes = 1023; }},
+          {"cap too large",
+           [](auto& c) {
+             c.max_message_bytes = int64_t{1} << 31;
+             c.memory_budget_bytes = int64_t{1} << 40;
+           }},
+          {"negative threads", [](auto& c) { c.threads = -1; }},
+          {"empty listen", [](auto& c) { c.listen = ""; }},
+          {"budget under 4 messages",
+           [](auto& c) {
+             c.memory_budget_bytes = 4 * c.max_message_bytes - 1;
+           }},
+          {"no streams", [](auto& c) { c.max_concurrent_streams = 0; }},
+          {"zero grace",
+           [](auto& c) { c.grace_period = absl::ZeroDuration(); }},
+          {"negative keepalive",
+           [](auto& c) { c.keepalive_time = -absl::Seconds(1); }},
+          {"zero connection age",
+           [](auto& c) { c.max_connection_age = absl::ZeroDuration(); }},
+          {"key without cert",
+           [](auto& c) { c.security.tls_key_file = "key.pem"; }},
+          {"client CA without TLS",
+           [](auto& c) { c.security.tls_client_ca_file = "ca.pem"; }},
+          {"token without TLS",
+           [](auto& c) { c.security.auth_token_file = "token"; }},
+          {"bad metrics address",
+           [](auto& c) { c.metrics_listen = "nowhere"; }},
+      };
+  for (const auto& [name, change] : bad) {
     ServerConfig config = LoopbackConfig();
-    config.max_message_bytes = cap;
+    change(config);
     EXPECT_EQ(StartServer(config).status().code(),
               absl::StatusCode::kInvalidArgument)
-        << cap;
+        << name;
   }
-  ServerConfig threads = LoopbackConfig();
-  threads.threads = -1;
-  EXPECT_EQ(StartServer(threads).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  ServerConfig listen = LoopbackConfig();
-  listen.listen = "";
-  EXPECT_EQ(StartServer(listen).status().code(),
-            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(StartServer, ReportsUnreadableCertificateFiles) {
+  ServerConfig config = LoopbackConfig();
+  config.security.tls_cert_file = "/nonexistent/cert.pem";
+  config.security.tls_key_file = "/nonexistent/key.pem";
+  EXPECT_EQ(StartServer(config).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST(StartServer, ReportsUnavailableWhenPortIsTaken) {
@@ -59,6 +86,10 @@ TEST(StartServer, ReportsUnavailableWhenPortIsTaken) {
   config.listen = absl::StrCat("127.0.0.1:", (*first)->port());
   EXPECT_EQ(StartServer(config).status().code(),
             absl::StatusCode::kUnavailable);
+  ServerConfig metrics = LoopbackConfig();
+  metrics.metrics_listen = absl::StrCat("127.0.0.1:", (*first)->port());
+  EXPECT_EQ(StartServer(metrics).status().code(),
+            absl::StatusCode::kUnavailable);
 }
 
 TEST(StartServer, ServesWithOneThreadAndShutsDownTwice) {
@@ -66,49 +97,28 @@ TEST(StartServer, ServesWithOneThreadAndShutsDownTwice) {
   config.threads = 1;
   auto server = StartServer(config);
   ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_EQ((*server)->metrics_port(), 0);
   EXPECT_TRUE(CallDescribe((*server)->port()).ok());
   (*server)->Shutdown();
   (*server)->Shutdown();
   (*server)->Wait();
 }
 
-// Starts the binary with stderr on a pipe; returns its pid and the pipe.
-pid_t SpawnServer(FILE** stderr_out) {
-  int fds[2];
-  EXPECT_EQ(pipe(fds), 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
-  posix_spawn_file_actions_addclose(&actions, fds[0]);
-  char binary[] = TT_SERVER_BINARY;
-  char listen[] = "--listen=127.0.0.1:0";
-  char* argv[] = {binary, listen, nullptr};
-  pid_t pid = -1;
-  EXPECT_EQ(posix_spawn(&pid, binary, &actions, nullptr, argv, environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  close(fds[1]);
-  *stderr_out = fdopen(fds[0], "r");
-  return pid;
+TEST(ServerBinary, LogsPortServesAndExitsZeroOnSigterm) {
+  auto server = test_support::ServerProcess::Start({});
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_TRUE(CallDescribe((*server)->port()).ok());
+  (*server)->Signal(SIGTERM);
+  EXPECT_EQ((*server)->WaitExit(), 0) << (*server)->Log();
 }
 
-TEST(ServerBinary, LogsPortServesAndExitsZeroOnSigterm) {
-  FILE* err = nullptr;
-  const pid_t pid = SpawnServer(&err);
-  ASSERT_GT(pid, 0);
-  char line[256] = {};
-  ASSERT_NE(fgets(line, sizeof(line), err), nullptr);
-  int port = 0;
-  ASSERT_EQ(
-      sscanf(line, "tensor_transform_server listening on 127.0.0.1:%d", &port),
-      1)
-      << line;
-  EXPECT_TRUE(CallDescribe(port).ok());
-  ASSERT_EQ(kill(pid, SIGTERM), 0);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  fclose(err);
-  ASSERT_TRUE(WIFEXITED(status)) << status;
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+TEST(ServerBinary, RefusesBadFlagsNamingThem) {
+  auto server =
+      test_support::ServerProcess::Start({"--memory_budget_bytes=1024"});
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(server.status().message().find("memory_budget_bytes"),
+            std::string::npos)
+      << server.status();
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "core/fastest_method.h"
 #include "server/server.h"
+#include "server/wire.h"
 #include "tests/server/test_support.h"
 
 namespace tensor_transform::server {
@@ -60,8 +62,11 @@ void ExpectApplyMatchesReference(v1::TensorTransform::Stub& stub,
         grpc::ClientContext context;
         const grpc::Status status = (stub.*rpc)(&context, request, &response);
         ASSERT_TRUE(status.ok()) << status.error_message();
-        const v1::Method used =
-            method == v1::METHOD_UNSPECIFIED ? v1::MAXIMUM : method;
+        // METHOD_UNSPECIFIED: the method measured fastest for the dtype.
+        const v1::Method used = method == v1::METHOD_UNSPECIFIED
+                                    ? MethodToProto(core::FastestMethod(
+                                          *DTypeFromProto(dtype, "dtype")))
+                                    : method;
         ExpectTensorResponse(
             response, request.tensor(), used,
             test_support::ReferenceRelu(dtype, request.tensor().data()));
@@ -124,7 +129,8 @@ TEST_F(ServiceTest, DescribesCapabilities) {
                                      response.transforms().end()),
             std::vector<std::string>{"relu"});
   EXPECT_EQ(response.dtypes_size(), 8);
-  EXPECT_EQ(response.default_method(), v1::MAXIMUM);
+  EXPECT_EQ(response.default_method(),
+            MethodToProto(core::FastestMethod(core::DType::kFloat64)));
   EXPECT_EQ(response.max_message_bytes(), ServerConfig().max_message_bytes);
   EXPECT_EQ(response.max_rank(), 32);
   EXPECT_EQ(response.max_stream_elements(), int64_t{1} << 40);

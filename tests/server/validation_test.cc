@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/fastest_method.h"
 #include "server/wire.h"
 #include "tests/server/test_support.h"
 
@@ -116,7 +117,7 @@ TEST(ValidateApplyRequest, ResolvesMethodAndSizes) {
   *request.mutable_tensor() = RandomTensor(v1::INT16, {3, 5}, kSeed);
   absl::StatusOr<ApplySpec> spec = ValidateApplyRequest(request);
   ASSERT_TRUE(spec.ok()) << spec.status();
-  EXPECT_EQ(spec->method, kDefaultMethod);
+  EXPECT_EQ(spec->method, core::FastestMethod(core::DType::kInt16));
   EXPECT_EQ(spec->tensor.dtype, core::DType::kInt16);
   EXPECT_EQ(spec->tensor.elements, 15);
   EXPECT_EQ(spec->tensor.bytes, 30);

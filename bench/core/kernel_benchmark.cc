@@ -1,0 +1,226 @@
+// Google Benchmark suite for the core: every ReLU method and the gradient on
+// 25 M float64 and float32 elements, out of place and in place, on one thread
+// and on the pool, beside the memory floors of the same access patterns, plus
+// the sweeps behind the thread and streaming-store thresholds
+// (core/kernel_options.h). Built by the normal build, not run by ctest;
+// scripts/bench_kernels.sh runs it and turns its JSON into ratios.
+//
+//   build/core_benchmark --benchmark_filter='^relu/float64'
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "bench/core/buffers.h"
+#include "bench/core/floors.h"
+#include "core/fastest_method.h"
+#include "core/relu.h"
+#include "core/thread_pool.h"
+
+namespace tensor_transform::bench {
+namespace {
+
+using core::DType;
+using core::KernelOptions;
+using core::Method;
+
+enum class Placement { kOut, kInX, kInG };
+
+std::string PlacementName(Placement placement) {
+  switch (placement) {
+    case Placement::kOut:
+      return "out";
+    case Placement::kInX:
+      return "in";
+    case Placement::kInG:
+      return "in_g";
+  }
+  return "unknown";
+}
+
+struct Case {
+  std::string name;
+  DType dtype;
+  bool gradient;
+  Method method;  // relu only
+  bool upstream;  // gradient only
+  Placement placement;
+  KernelOptions options;
+  size_t elements;
+};
+
+// Bytes read and written by one call.
+double Traffic(const Case& c) {
+  const double bytes = c.elements * core::ItemSize(c.dtype);
+  return bytes * (c.gradient && c.upstream ? 3 : 2);
+}
+
+absl::Status RunCase(const Case& c, Buffers& b) {
+  const auto x = b.X(c.dtype, c.elements), g = b.G(c.dtype, c.elements),
+             out = b.Out(c.dtype, c.elements);
+  if (!c.gradient) {
+    if (c.placement == Placement::kOut) {
+      return core::Relu(c.method, c.dtype, x, out, c.options);
+    }
+    return core::ReluInPlace(c.method, c.dtype, x, c.options);
+  }
+  const absl::Span<uint8_t> target = c.placement == Placement::kOut   ? out
+                                     : c.placement == Placement::kInX ? x
+                                                                      : g;
+  const absl::Span<const uint8_t> upstream =
+      c.upstream ? absl::Span<const uint8_t>(g) : absl::Span<const uint8_t>();
+  return core::ReluGradient(c.dtype, x, upstream, target, c.options);
+}
+
+void RegisterCase(const Case& c) {
+  benchmark::RegisterBenchmark(c.name.c_str(),
+                               [c](benchmark::State& state) {
+                                 Buffers& b = Buffers::Get();
+                                 b.Reset(c.dtype);
+                                 for (auto _ : state) {
+                                   const absl::Status s = RunCase(c, b);
+                                   if (!s.ok()) {
+                                     state.SkipWithError(s.ToString().c_str());
+                                     break;
+                                   }
+                                 }
+                                 state.SetBytesProcessed(static_cast<int64_t>(
+                                     state.iterations() * Traffic(c)));
+                               })
+      ->UseRealTime()
+      ->Unit(benchmark::kMicrosecond);
+}
+
+KernelOptions Threads(size_t threads) {
+  KernelOptions options;
+  options.threads = threads;
+  return options;
+}
+
+void RegisterKernels(DType dtype, size_t threads) {
+  const std::string suffix = absl::StrCat("/threads:", threads);
+  const std::string type(core::DTypeName(dtype));
+  for (Method method : core::kAllMethods) {
+    for (Placement p : {Placement::kOut, Placement::kInX}) {
+      RegisterCase({absl::StrCat("relu/", type, "/", core::MethodName(method),
+                                 "/", PlacementName(p), suffix),
+                    dtype, false, method, false, p, Threads(threads),
+                    kElements});
+    }
+  }
+  for (Placement p : {Placement::kOut, Placement::kInX}) {
+    RegisterCase(
+        {absl::StrCat("gradient/", type, "/plain/", PlacementName(p), suffix),
+         dtype, true, Method::kMultiply, false, p, Threads(threads),
+         kElements});
+  }
+  for (Placement p : {Placement::kOut, Placement::kInX, Placement::kInG}) {
+    RegisterCase({absl::StrCat("gradient/", type, "/upstream/",
+                               PlacementName(p), suffix),
+                  dtype, true, Method::kMultiply, true, p, Threads(threads),
+                  kElements});
+  }
+}
+
+void RegisterFloor(DType dtype, const Floor& floor, size_t threads) {
+  const size_t bytes = kElements * core::ItemSize(dtype);
+  const bool two = floor.pattern == FloorPattern::kTwoInputs ||
+                   floor.pattern == FloorPattern::kTwoInPlace;
+  benchmark::RegisterBenchmark(
+      absl::StrCat("floor/", core::DTypeName(dtype), "/",
+                   PatternName(floor.pattern), "/", StoresName(floor.stores),
+                   "/threads:", threads)
+          .c_str(),
+      [=](benchmark::State& state) {
+        Buffers& b = Buffers::Get();
+        b.Reset(dtype);
+        uint8_t* x = b.X(dtype).data();
+        for (auto _ : state) {
+          RunFloor(floor, x, b.G(dtype).data(), b.Out(dtype).data(), bytes,
+                   threads);
+        }
+        state.SetBytesProcessed(
+            static_cast<int64_t>(state.iterations() * bytes * (two ? 3 : 2)));
+      })
+      ->UseRealTime()
+      ->Unit(benchmark::kMicrosecond);
+}
+
+void RegisterFloors(DType dtype, size_t threads) {
+  RegisterFloor(dtype, {FloorPattern::kCopy, FloorStores::kMemcpy}, threads);
+  for (FloorPattern pattern :
+       {FloorPattern::kCopy, FloorPattern::kInPlace, FloorPattern::kTwoInputs,
+        FloorPattern::kTwoInPlace}) {
+    for (FloorStores stores : {FloorStores::kNormal, FloorStores::kStreaming}) {
+      RegisterFloor(dtype, {pattern, stores}, threads);
+    }
+  }
+}
+
+// relu/maximum out of place on float64 at sizes around each threshold: one
+// thread against the pool (normal stores), and normal against streaming
+// stores (on the pool).
+void RegisterSweeps(size_t pool_threads) {
+  for (size_t bytes = size_t{64} << 10; bytes <= (size_t{32} << 20);
+       bytes *= 2) {
+    for (size_t threads : {size_t{1}, pool_threads}) {
+      KernelOptions options = Threads(threads);
+      options.parallel_min_bytes = 0;
+      options.streaming_min_bytes = SIZE_MAX;
+      RegisterCase({absl::StrCat("sweep_threads/float64/bytes:", bytes,
+                                 "/threads:", threads),
+                    DType::kFloat64, false, Method::kMaximum, false,
+                    Placement::kOut, options, bytes / 8});
+    }
+  }
+  for (size_t bytes = size_t{256} << 10; bytes <= (size_t{128} << 20);
+       bytes *= 2) {
+    for (bool streaming : {false, true}) {
+      KernelOptions options;
+      options.streaming_min_bytes = streaming ? 0 : SIZE_MAX;
+      RegisterCase({absl::StrCat("sweep_stores/float64/bytes:", bytes, "/",
+                                 streaming ? "streaming" : "normal"),
+                    DType::kFloat64, false, Method::kMaximum, false,
+                    Placement::kOut, options, bytes / 8});
+    }
+  }
+}
+
+void RegisterAll() {
+  const size_t pool = core::internal::ThreadPool::Shared().size();
+  std::vector<size_t> thread_counts = {1};
+  if (pool > 1) thread_counts.push_back(pool);
+  for (DType dtype : {DType::kFloat64, DType::kFloat32}) {
+    for (size_t threads : thread_counts) {
+      RegisterKernels(dtype, threads);
+      RegisterFloors(dtype, threads);
+    }
+  }
+  RegisterSweeps(pool);
+  benchmark::AddCustomContext("isa",
+                              std::string(core::IsaName(core::BestIsa())));
+  benchmark::AddCustomContext("pool_threads", std::to_string(pool));
+  benchmark::AddCustomContext("parallel_min_bytes",
+                              std::to_string(core::kParallelMinBytes));
+  benchmark::AddCustomContext("streaming_min_bytes",
+                              std::to_string(core::kStreamingMinBytes));
+  for (DType dtype : {DType::kFloat64, DType::kFloat32}) {
+    benchmark::AddCustomContext(
+        absl::StrCat("fastest_method_", core::DTypeName(dtype)),
+        std::string(core::MethodName(core::FastestMethod(dtype))));
+  }
+}
+
+}  // namespace
+}  // namespace tensor_transform::bench
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  tensor_transform::bench::RegisterAll();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Performance report (issue 3): kernels against the memory floors and NumPy,
+# RPC round trips against a plain TCP echo, chunk-size sweep, small-tensor
+# throughput, server memory, growth with size. Every ratio is measured side by
+# side in this one run. Writes OUT_DIR/report.md and OUT_DIR/report.json.
+#
+#   scripts/bench.sh [OUT_DIR]        (default build/bench; ~15 min)
+#   REPEATS=10 scripts/bench.sh       (more timed calls per RPC row)
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+OUT="${1:-$BUILD_DIR/bench}"
+REPEATS="${REPEATS:-5}"
+mkdir -p "$OUT"
+ensure_packages
+build
+BIN="$BUILD_DIR"
+export PYTHONPATH="$BUILD_DIR/generated/python"
+# Transparent huge pages for glibc's heap: payload buffers fault in 2 MiB at a
+# time (see server/allocator.h).
+export GLIBC_TUNABLES=glibc.malloc.hugetlb=1
+
+SERVER_PID=""
+# start_server [flags...]: a fresh server on a free port; sets PORT.
+start_server() {
+  local log="$OUT/server.log"
+  "$BIN/tensor_transform_server" --listen=127.0.0.1:0 "$@" 2>"$log" &
+  SERVER_PID=$!
+  for _ in $(seq 100); do
+    PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
+    [ -n "$PORT" ] && return 0
+    sleep 0.1
+  done
+  echo "server did not start" >&2; return 1
+}
+# stop_server: prints the server's peak RSS in bytes, then stops it.
+stop_server() {
+  awk '/VmHWM/ {print $2 * 1024}' "/proc/$SERVER_PID/status"
+  kill "$SERVER_PID"; wait "$SERVER_PID" || true
+}
+trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true' EXIT
+bench() { "$BIN/tensor_transform_client" bench --target="127.0.0.1:$PORT" \
+            --format=json "$@" 2>>"$OUT/bench.log"; }
+
+log "kernels, memory floors and NumPy"
+bash "$ROOT/scripts/bench_kernels.sh" "$OUT"
+
+log "TCP echo floor, 200 MB"
+"$BIN/tcp_echo" --bytes=200000000 --repeats="$REPEATS" >"$OUT/tcp_echo.json"
+
+log "RPC round trips, 5000x5000 float64, every rpc x method x mode"
+start_server
+bench --repeats="$REPEATS" >"$OUT/rpc.json"
+stop_server >/dev/null
+
+log "chunk-size sweep (ApplyStream, 200 MB)"
+start_server
+for chunk in 262144 1048576 4194304 16777216 67108864; do
+  bench --rpcs=apply --modes=stream --repeats="$REPEATS" --chunk_bytes=$chunk |
+    python3 -c "import json,sys; r=json.load(sys.stdin); [x.update(chunk_bytes=$chunk) for x in r]; print(json.dumps(r))"
+done | python3 -c "import json,sys; print(json.dumps([r for l in sys.stdin for r in json.loads(l)]))" >"$OUT/chunk_sweep.json"
+stop_server >/dev/null
+
+log "small tensors: 1 KiB Apply vs Describe at concurrency 16"
+start_server
+for rpc in describe apply; do
+  "$BIN/tensor_transform_client" load --target="127.0.0.1:$PORT" --rpc=$rpc \
+    --shape=128 --dtype=float64 --concurrency=16 --duration=5s --warmup=1s \
+    --format=json >"$OUT/small_$rpc.json" 2>>"$OUT/bench.log"
+done
+stop_server >/dev/null
+
+log "server peak memory"
+{
+  for rpc in apply inplace; do
+    start_server
+    bench --rpcs=$rpc --modes=unary --repeats=2 >/dev/null
+    echo "{\"case\": \"unary_$rpc\", \"payload_bytes\": 200000000, \"peak_rss_bytes\": $(stop_server)}"
+  done
+  start_server
+  stream=$(python3 "$ROOT/scripts/stream_rss.py" --target="127.0.0.1:$PORT" --bytes=4294967296)
+  echo "{\"case\": \"stream_4gib\", \"payload_bytes\": 4294967296, \"peak_rss_bytes\": $(stop_server), \"client\": $stream}"
+} | python3 -c "import json,sys; print(json.dumps([json.loads(l) for l in sys.stdin]))" >"$OUT/memory.json"
+
+log "growth: 1 KiB .. 1 GiB (streaming above the unary cap)"
+start_server
+for kib in 1 16 256 1024 16384 262144 1048576; do
+  n=$((kib * 128))  # float64 elements
+  if [ $kib -le 262144 ]; then mode=unary; else mode=stream; fi
+  reps=$REPEATS; [ $kib -le 1024 ] && reps=50
+  bench --rpcs=apply --modes=$mode --shape=$n --repeats=$reps
+done | python3 -c "import json,sys; print(json.dumps([r for l in sys.stdin for r in json.loads(l)]))" >"$OUT/growth.json"
+stop_server >/dev/null
+
+log "report"
+python3 "$ROOT/scripts/bench_report.py" "$OUT"
+cat "$OUT/report.md"

@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Turns the measurements of scripts/bench.sh into report.md and report.json.
+
+Every goal of the performance issue becomes a row: what was measured, the
+limit, and whether it holds. Inputs (all in OUT_DIR): kernels.json and
+kernels.md (scripts/bench_kernels.sh), tcp_echo.json, rpc.json,
+chunk_sweep.json, small_describe.json, small_apply.json, memory.json,
+growth.json.
+"""
+
+import json
+import os
+import platform
+import sys
+
+MIB = 1 << 20
+
+
+def load(out, name):
+    path = os.path.join(out, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def goal(name, measured, limit, holds):
+    return {"goal": name, "measured": measured, "limit": limit, "holds": holds}
+
+
+def rpc_goals(echo, rows):
+    """Goal 2: every RPC and mode within 1.5x of the TCP echo floor."""
+    floor_ms = echo["seconds_p50"] * 1000
+    best = {}
+    for r in rows:
+        key = (r["rpc"], r["mode"])
+        best[key] = min(best.get(key, float("inf")), r["latency_ms"]["p50"])
+    goals = [goal(f"{rpc} {mode}: p50 vs TCP echo ({floor_ms:.0f} ms)",
+                  f"{ms:.0f} ms = {ms / floor_ms:.2f}x", "<= 1.5x",
+                  ms <= 1.5 * floor_ms)
+             for (rpc, mode), ms in sorted(best.items())]
+    for mode in ("unary", "stream"):
+        a, i = best.get(("apply", mode)), best.get(("inplace", mode))
+        if a and i:
+            goals.append(goal(f"ApplyInPlace not slower than Apply ({mode})",
+                              f"{i:.0f} ms vs {a:.0f} ms", "<= Apply",
+                              i <= a * 1.05))
+    return goals
+
+
+def small_goal(describe, apply):
+    """Goal 3: 1 KiB Apply at concurrency 16 vs the cheapest RPC."""
+    d, a = describe["calls_per_second"], apply["calls_per_second"]
+    return goal("1 KiB Apply calls/s vs Describe, concurrency 16",
+                f"{a:.0f} vs {d:.0f} = {a / d:.0%}", ">= 80%", a >= 0.8 * d)
+
+
+def memory_goals(cases):
+    limits = {"unary_apply": (2.5, 64), "unary_inplace": (1.5, 64)}
+    goals = []
+    for c in cases:
+        rss = c["peak_rss_bytes"]
+        if c["case"] == "stream_4gib":
+            goals.append(goal("server peak RSS, 4 GiB streamed Apply",
+                              f"{rss / MIB:.0f} MiB", "<= 128 MiB",
+                              rss <= 128 * MIB and c["client"]["verified"]))
+        else:
+            factor, extra = limits[c["case"]]
+            limit = factor * c["payload_bytes"] + extra * MIB
+            goals.append(goal(f"server peak RSS, 200 MB {c['case']}",
+                              f"{rss / MIB:.0f} MiB",
+                              f"<= {limit / MIB:.0f} MiB", rss <= limit))
+    return goals
+
+
+def growth_goal(rows):
+    per_byte = [(r["shape"][0] * 8, r["latency_ms"]["p50"] / (r["shape"][0] * 8))
+                for r in rows if r["shape"][0] * 8 >= MIB]
+    costs = [c for _, c in per_byte]
+    spread = max(costs) / min(costs)
+    return goal("cost per byte from 1 MiB to 1 GiB (max/min)",
+                f"{spread:.2f}x", "<= 1.5x", spread <= 1.5)
+
+
+def table(rows, columns):
+    lines = ["| " + " | ".join(h for h, _ in columns) + " |",
+             "|" + " --- |" * len(columns)]
+    lines += ["| " + " | ".join(str(f(r)) for _, f in columns) + " |"
+              for r in rows]
+    return "\n".join(lines)
+
+
+def main(out):
+    kernels = load(out, "kernels.json") or {}
+    goals = list(kernels.get("goals", []))
+    echo, rpc = load(out, "tcp_echo.json"), load(out, "rpc.json")
+    if echo and rpc:
+        goals += rpc_goals(echo, rpc)
+    describe, apply = load(out, "small_describe.json"), load(out, "small_apply.json")
+    if describe and apply:
+        goals.append(small_goal(describe, apply))
+    memory = load(out, "memory.json")
+    if memory:
+        goals += memory_goals(memory)
+    growth = load(out, "growth.json")
+    if growth:
+        goals.append(growth_goal(growth))
+
+    md = [f"# Performance report\n\nMachine: {platform.machine()}, "
+          f"{os.cpu_count()} cores, {platform.platform()}.\n",
+          "## Goals\n",
+          table(goals, [("goal", lambda g: g["goal"]),
+                        ("measured", lambda g: g["measured"]),
+                        ("limit", lambda g: g["limit"]),
+                        ("holds", lambda g: "yes" if g["holds"] else "**no**")])]
+    if os.path.exists(os.path.join(out, "kernels.md")):
+        with open(os.path.join(out, "kernels.md")) as f:
+            md += ["\n## Kernels\n", f.read()]
+    if rpc:
+        md += ["\n## RPC round trips, 200 MB float64\n",
+               f"TCP echo floor p50: {echo['seconds_p50'] * 1000:.0f} ms.\n",
+               table(rpc, [("rpc", lambda r: r["rpc"]),
+                           ("method", lambda r: r["method"]),
+                           ("mode", lambda r: r["mode"]),
+                           ("p50 ms", lambda r: f"{r['latency_ms']['p50']:.0f}"),
+                           ("p99 ms", lambda r: f"{r['latency_ms']['p99']:.0f}"),
+                           ("server ms", lambda r: f"{r['server_compute_ms']['p50']:.1f}"),
+                           ("GB/s", lambda r: f"{r['throughput_gbps']:.2f}"),
+                           ("verified", lambda r: r["verified"])])]
+    sweep = load(out, "chunk_sweep.json")
+    if sweep:
+        md += ["\n## Chunk-size sweep (ApplyStream, 200 MB)\n",
+               table(sweep, [("chunk bytes", lambda r: r["chunk_bytes"]),
+                             ("p50 ms", lambda r: f"{r['latency_ms']['p50']:.0f}"),
+                             ("GB/s", lambda r: f"{r['throughput_gbps']:.2f}")])]
+    if growth:
+        md += ["\n## Growth with size (Apply; streaming above 256 MiB)\n",
+               table(growth, [("bytes", lambda r: r["shape"][0] * 8),
+                              ("mode", lambda r: r["mode"]),
+                              ("p50 ms", lambda r: f"{r['latency_ms']['p50']:.3f}"),
+                              ("GB/s", lambda r: f"{r['throughput_gbps']:.3f}"),
+                              ("ns/byte", lambda r: f"{r['latency_ms']['p50'] * 1e6 / (r['shape'][0] * 8):.3f}")])]
+    if memory:
+        md += ["\n## Server memory\n",
+               table(memory, [("case", lambda c: c["case"]),
+                              ("payload MiB", lambda c: f"{c['payload_bytes'] / MIB:.0f}"),
+                              ("peak RSS MiB", lambda c: f"{c['peak_rss_bytes'] / MIB:.0f}")])]
+    with open(os.path.join(out, "report.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+    with open(os.path.join(out, "report.json"), "w") as f:
+        json.dump({"goals": goals, "kernels": kernels, "tcp_echo": echo,
+                   "rpc": rpc, "chunk_sweep": sweep, "memory": memory,
+                   "growth": growth}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "build/bench")

@@ -1,0 +1,110 @@
+// libFuzzer target: whole-request validation (server/validation.h) on any
+// bytes parsed as an ApplyRequest or a GradientRequest. Whatever it
+// accepts must be self-consistent (dtype known, shape within limits, data
+// exactly elements x itemsize) and computable: the core kernel accepts it
+// and matches the scalar reference. Whatever it refuses is INVALID_ARGUMENT
+// with a message.
+//
+// Input: byte 0 picks the request type (bit 0: gradient); the rest is the
+// serialized request.
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/reference.h"
+#include "core/relu.h"
+#include "core/types.h"
+#include "proto/tensor_transform.pb.h"
+#include "server/validation.h"
+#include "server/wire.h"
+#include "tests/fuzz/fuzz_check.h"
+
+namespace tensor_transform::server {
+namespace {
+
+// Kernels are only run on arrays up to this size, to keep the fuzzer fast.
+constexpr size_t kMaxComputedBytes = 1 << 16;
+
+void CheckRefusal(const absl::Status& status) {
+  TT_FUZZ_CHECK(status.code() == absl::StatusCode::kInvalidArgument,
+                "refusals are INVALID_ARGUMENT");
+  TT_FUZZ_CHECK(!status.message().empty(), "refusals say why");
+}
+
+void CheckTensor(const v1::Tensor& tensor, const TensorSpec& spec) {
+  TT_FUZZ_CHECK(tensor.shape_size() <= kMaxRank, "rank within the limit");
+  int64_t elements = 1;
+  for (int64_t dim : tensor.shape()) {
+    TT_FUZZ_CHECK(dim >= 0, "dimensions are not negative");
+    TT_FUZZ_CHECK(!__builtin_mul_overflow(elements, dim, &elements),
+                  "the element count fits int64");
+  }
+  TT_FUZZ_CHECK(spec.elements == elements, "elements = product of shape");
+  TT_FUZZ_CHECK(spec.bytes == elements * static_cast<int64_t>(
+                                             core::ItemSize(spec.dtype)),
+                "bytes = elements x itemsize");
+  TT_FUZZ_CHECK(static_cast<int64_t>(tensor.data().size()) == spec.bytes,
+                "data holds exactly the announced bytes");
+}
+
+// An accepted request is computable: the kernel takes it and agrees with the
+// scalar reference, bit for bit.
+void CheckComputes(core::Method method, core::DType dtype,
+                   const std::string& data) {
+  if (data.size() > kMaxComputedBytes) return;
+  std::vector<uint64_t> in((data.size() + 7) / 8), out(in.size()),
+      expected(in.size());
+  std::memcpy(in.data(), data.data(), data.size());
+  const auto* x = reinterpret_cast<const uint8_t*>(in.data());
+  auto* y = reinterpret_cast<uint8_t*>(out.data());
+  const absl::Status status =
+      core::Relu(method, dtype, absl::MakeConstSpan(x, data.size()),
+                 absl::MakeSpan(y, data.size()));
+  TT_FUZZ_CHECK(status.ok(), "the kernel accepts what validation accepted");
+  core::ReferenceRelu(dtype, x, reinterpret_cast<uint8_t*>(expected.data()),
+                      data.size() / core::ItemSize(dtype));
+  TT_FUZZ_CHECK(out == expected, "the kernel matches the reference");
+}
+
+void FuzzApply(const v1::ApplyRequest& request) {
+  const absl::StatusOr<ApplySpec> spec = ValidateApplyRequest(request);
+  if (!spec.ok()) return CheckRefusal(spec.status());
+  CheckTensor(request.tensor(), spec->tensor);
+  TT_FUZZ_CHECK(request.method() == v1::METHOD_UNSPECIFIED ||
+                    MethodToProto(spec->method) == request.method(),
+                "a named method is the one used");
+  CheckComputes(spec->method, spec->tensor.dtype, request.tensor().data());
+}
+
+void FuzzGradient(const v1::GradientRequest& request) {
+  const absl::StatusOr<GradientSpec> spec = ValidateGradientRequest(request);
+  if (!spec.ok()) return CheckRefusal(spec.status());
+  CheckTensor(request.x(), spec->x);
+  TT_FUZZ_CHECK(spec->method == kGradientMethod, "gradient by multiply only");
+  TT_FUZZ_CHECK(spec->has_upstream == request.has_upstream(),
+                "upstream used exactly when given");
+  if (spec->has_upstream) {
+    TT_FUZZ_CHECK(request.upstream().data().size() == request.x().data().size() &&
+                      request.upstream().dtype() == request.x().dtype(),
+                  "upstream matches x in dtype and size");
+  }
+}
+
+}  // namespace
+}  // namespace tensor_transform::server
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  namespace ts = tensor_transform::server;
+  if (size == 0) return 0;
+  const void* message = data + 1;
+  const int length = static_cast<int>(size - 1);
+  if (data[0] & 1) {
+    ts::v1::GradientRequest request;
+    if (request.ParseFromArray(message, length)) ts::FuzzGradient(request);
+  } else {
+    ts::v1::ApplyRequest request;
+    if (request.ParseFromArray(message, length)) ts::FuzzApply(request);
+  }
+  return 0;
+}

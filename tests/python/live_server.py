@@ -1,0 +1,62 @@
+"""A real tensor_transform_server process on a free loopback port, for tests.
+
+    with LiveServer(os.environ["TT_SERVER"], "--max_message_bytes=1048576") as s:
+        channel = grpc.insecure_channel(s.target)   # "127.0.0.1:PORT"
+
+Port 0 lets the server pick a free port, read back from the line it logs, so
+that tests running in parallel never collide. stop() sends SIGTERM and
+returns the exit status (0 after a clean drain); kill() is SIGKILL.
+"""
+
+import re
+import subprocess
+import threading
+
+_LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
+
+
+class LiveServer:
+    def __init__(self, binary, *flags):
+        self.process = subprocess.Popen(
+            [binary, "--listen=127.0.0.1:0", *flags],
+            stderr=subprocess.PIPE, text=True)
+        self.log = []
+        for line in self.process.stderr:
+            self.log.append(line)
+            match = _LISTENING.search(line)
+            if match:
+                break
+        else:
+            raise RuntimeError(f"{binary} exited before listening: {self.log}")
+        self.port = int(match.group(1))
+        self.target = f"127.0.0.1:{self.port}"
+        # Keep draining stderr so that a chatty server never blocks on it.
+        self._drain = threading.Thread(target=self._read_log, daemon=True)
+        self._drain.start()
+
+    def _read_log(self):
+        for line in self.process.stderr:
+            self.log.append(line)
+
+    def stop(self, timeout=30):
+        """SIGTERM; the exit status once the server has drained."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        return self._reap(timeout)
+
+    def kill(self):
+        self.process.kill()
+        self._reap(30)
+
+    def _reap(self, timeout):
+        status = self.process.wait(timeout=timeout)
+        self._drain.join(timeout=5)
+        self.process.stderr.close()
+        return status
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.process.poll() is None:
+            self.kill()
