@@ -9,6 +9,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,77 @@ void RegisterCase(const Case& c) {
       ->Unit(benchmark::kMicrosecond);
 }
 
+// The floor a kernel case is held to: its access pattern, with the stores
+// that the floor table shows fastest for it (streaming where the output is a
+// separate buffer, normal in place).
+Floor FloorOf(const Case& c) {
+  const bool two = c.gradient && c.upstream;
+  if (c.placement == Placement::kOut) {
+    return {two ? FloorPattern::kTwoInputs : FloorPattern::kCopy,
+            FloorStores::kStreaming};
+  }
+  return {two ? FloorPattern::kTwoInPlace : FloorPattern::kInPlace,
+          FloorStores::kNormal};
+}
+
+double Seconds(std::chrono::steady_clock::time_point from) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - from)
+      .count();
+}
+
+// A kernel case paired with its floor: every iteration times one kernel call
+// and one floor pass back to back (alternating which goes first), so both see
+// the same machine even while other work comes and goes. The reported time is
+// the kernel's; the counter floor_ratio is the median of the per-iteration
+// kernel / floor ratios.
+void RegisterPairedCase(const Case& c) {
+  benchmark::RegisterBenchmark(
+      c.name.c_str(),
+      [c](benchmark::State& state) {
+        Buffers& b = Buffers::Get();
+        b.Reset(c.dtype);
+        const Floor floor = FloorOf(c);
+        const size_t bytes = c.elements * core::ItemSize(c.dtype);
+        const size_t threads = c.options.threads == 0
+                                   ? core::internal::UsableCpus()
+                                   : c.options.threads;
+        std::vector<double> ratios;
+        for (auto _ : state) {
+          const bool floor_first = ratios.size() % 2 == 1;
+          double floor_s = 0;
+          auto start = std::chrono::steady_clock::now();
+          if (floor_first) {
+            RunFloor(floor, b.X(c.dtype).data(), b.G(c.dtype).data(),
+                     b.Out(c.dtype).data(), bytes, threads);
+            floor_s = Seconds(start);
+            start = std::chrono::steady_clock::now();
+          }
+          const absl::Status s = RunCase(c, b);
+          const double kernel_s = Seconds(start);
+          if (!floor_first) {
+            start = std::chrono::steady_clock::now();
+            RunFloor(floor, b.X(c.dtype).data(), b.G(c.dtype).data(),
+                     b.Out(c.dtype).data(), bytes, threads);
+            floor_s = Seconds(start);
+          }
+          if (!s.ok()) {
+            state.SkipWithError(s.ToString().c_str());
+            break;
+          }
+          state.SetIterationTime(kernel_s);
+          ratios.push_back(kernel_s / floor_s);
+        }
+        std::sort(ratios.begin(), ratios.end());
+        if (!ratios.empty()) {
+          state.counters["floor_ratio"] = ratios[ratios.size() / 2];
+        }
+        state.SetBytesProcessed(
+            static_cast<int64_t>(state.iterations() * Traffic(c)));
+      })
+      ->UseManualTime()
+      ->Unit(benchmark::kMicrosecond);
+}
+
 KernelOptions Threads(size_t threads) {
   KernelOptions options;
   options.threads = threads;
@@ -104,23 +176,23 @@ void RegisterKernels(DType dtype, size_t threads) {
   const std::string type(core::DTypeName(dtype));
   for (Method method : core::kAllMethods) {
     for (Placement p : {Placement::kOut, Placement::kInX}) {
-      RegisterCase({absl::StrCat("relu/", type, "/", core::MethodName(method),
-                                 "/", PlacementName(p), suffix),
-                    dtype, false, method, false, p, Threads(threads),
-                    kElements});
+      RegisterPairedCase(
+          {absl::StrCat("relu/", type, "/", core::MethodName(method), "/",
+                        PlacementName(p), suffix),
+           dtype, false, method, false, p, Threads(threads), kElements});
     }
   }
   for (Placement p : {Placement::kOut, Placement::kInX}) {
-    RegisterCase(
+    RegisterPairedCase(
         {absl::StrCat("gradient/", type, "/plain/", PlacementName(p), suffix),
          dtype, true, Method::kMultiply, false, p, Threads(threads),
          kElements});
   }
   for (Placement p : {Placement::kOut, Placement::kInX, Placement::kInG}) {
-    RegisterCase({absl::StrCat("gradient/", type, "/upstream/",
-                               PlacementName(p), suffix),
-                  dtype, true, Method::kMultiply, true, p, Threads(threads),
-                  kElements});
+    RegisterPairedCase({absl::StrCat("gradient/", type, "/upstream/",
+                                     PlacementName(p), suffix),
+                        dtype, true, Method::kMultiply, true, p,
+                        Threads(threads), kElements});
   }
 }
 

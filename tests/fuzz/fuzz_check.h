@@ -8,13 +8,13 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define TT_FUZZ_CHECK(condition, what)                                 \
-  do {                                                                 \
-    if (!(condition)) {                                                \
-      std::fprintf(stderr, "%s:%d: invariant broken: %s (%s)\n",       \
-                   __FILE__, __LINE__, what, #condition);              \
-      std::abort();                                                    \
-    }                                                                  \
+#define TT_FUZZ_CHECK(condition, what)                                     \
+  do {                                                                     \
+    if (!(condition)) {                                                    \
+      std::fprintf(stderr, "%s:%d: invariant broken: %s (%s)\n", __FILE__, \
+                   __LINE__, what, #condition);                            \
+      std::abort();                                                        \
+    }                                                                      \
   } while (false)
 
 #endif  // TENSOR_TRANSFORM_TESTS_FUZZ_FUZZ_CHECK_H_

@@ -84,10 +84,10 @@ void CheckAccepted(const StreamAssembler& assembler,
   if (!seen.header) {
     seen.header = true;
     TT_FUZZ_CHECK(assembler.has_header(), "the header was taken");
-    TT_FUZZ_CHECK(spec.total_bytes == spec.elements * static_cast<int64_t>(
-                                                          core::ItemSize(
-                                                              spec.dtype)),
-                  "total bytes = elements x itemsize");
+    TT_FUZZ_CHECK(
+        spec.total_bytes ==
+            spec.elements * static_cast<int64_t>(core::ItemSize(spec.dtype)),
+        "total bytes = elements x itemsize");
     return;
   }
   const int64_t size = static_cast<int64_t>(message.data().size());
@@ -116,8 +116,8 @@ void Feed(StreamAssembler& assembler, const v1::StreamRequest& message,
 
 void CheckFinish(StreamAssembler& assembler, const Seen& seen) {
   const absl::Status status = assembler.Finish();
-  const bool complete =
-      seen.error.ok() && seen.header && seen.bytes == assembler.spec().total_bytes;
+  const bool complete = seen.error.ok() && seen.header &&
+                        seen.bytes == assembler.spec().total_bytes;
   TT_FUZZ_CHECK(status.ok() == complete,
                 "Finish is OK exactly when every announced byte came");
 }

@@ -7,6 +7,7 @@
 //
 // Input: byte 0 picks the request type (bit 0: gradient); the rest is the
 // serialized request.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -34,16 +35,19 @@ void CheckRefusal(const absl::Status& status) {
 
 void CheckTensor(const v1::Tensor& tensor, const TensorSpec& spec) {
   TT_FUZZ_CHECK(tensor.shape_size() <= kMaxRank, "rank within the limit");
-  int64_t elements = 1;
+  // A zero dimension empties the tensor whatever the others.
+  const bool empty = std::find(tensor.shape().begin(), tensor.shape().end(),
+                               0) != tensor.shape().end();
+  int64_t elements = empty ? 0 : 1;
   for (int64_t dim : tensor.shape()) {
     TT_FUZZ_CHECK(dim >= 0, "dimensions are not negative");
-    TT_FUZZ_CHECK(!__builtin_mul_overflow(elements, dim, &elements),
+    TT_FUZZ_CHECK(empty || !__builtin_mul_overflow(elements, dim, &elements),
                   "the element count fits int64");
   }
   TT_FUZZ_CHECK(spec.elements == elements, "elements = product of shape");
-  TT_FUZZ_CHECK(spec.bytes == elements * static_cast<int64_t>(
-                                             core::ItemSize(spec.dtype)),
-                "bytes = elements x itemsize");
+  TT_FUZZ_CHECK(
+      spec.bytes == elements * static_cast<int64_t>(core::ItemSize(spec.dtype)),
+      "bytes = elements x itemsize");
   TT_FUZZ_CHECK(static_cast<int64_t>(tensor.data().size()) == spec.bytes,
                 "data holds exactly the announced bytes");
 }
@@ -53,9 +57,10 @@ void CheckTensor(const v1::Tensor& tensor, const TensorSpec& spec) {
 void CheckComputes(core::Method method, core::DType dtype,
                    const std::string& data) {
   if (data.size() > kMaxComputedBytes) return;
-  std::vector<uint64_t> in((data.size() + 7) / 8), out(in.size()),
+  // 8-byte aligned copies, never empty (an empty array still has a buffer).
+  std::vector<uint64_t> in(data.size() / 8 + 1), out(in.size()),
       expected(in.size());
-  std::memcpy(in.data(), data.data(), data.size());
+  if (!data.empty()) std::memcpy(in.data(), data.data(), data.size());
   const auto* x = reinterpret_cast<const uint8_t*>(in.data());
   auto* y = reinterpret_cast<uint8_t*>(out.data());
   const absl::Status status =
@@ -85,9 +90,10 @@ void FuzzGradient(const v1::GradientRequest& request) {
   TT_FUZZ_CHECK(spec->has_upstream == request.has_upstream(),
                 "upstream used exactly when given");
   if (spec->has_upstream) {
-    TT_FUZZ_CHECK(request.upstream().data().size() == request.x().data().size() &&
-                      request.upstream().dtype() == request.x().dtype(),
-                  "upstream matches x in dtype and size");
+    TT_FUZZ_CHECK(
+        request.upstream().data().size() == request.x().data().size() &&
+            request.upstream().dtype() == request.x().dtype(),
+        "upstream matches x in dtype and size");
   }
 }
 
