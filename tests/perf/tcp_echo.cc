@@ -93,12 +93,13 @@ int main(int argc, char** argv) {
   const int listener = Listen(&address);
   std::thread server(Echo, listener);
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  Check(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0,
-        "connect");
+  Check(
+      connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0,
+      "connect");
   const int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   std::string out(bytes, '\x5a'), in(bytes, '\0');  // touched: no faults
-  RoundTrip(fd, out, in);  // warm-up
+  RoundTrip(fd, out, in);                           // warm-up
   std::vector<double> seconds;
   for (int i = 0; i < repeats; ++i) seconds.push_back(RoundTrip(fd, out, in));
   shutdown(fd, SHUT_WR);

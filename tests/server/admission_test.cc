@@ -104,9 +104,9 @@ TEST(ForEachBlock, ComputesAnEmptyArrayOnceAndPassesErrorsOn) {
 }
 
 // A server whose handlers may hold 3 MiB of payload (a 4 MiB budget, less
-// the quarter for gRPC's buffers), and a client whose streams read their responses only
-// when told: a response that is not read cannot be sent, so the payload it
-// came from stays held.
+// the quarter for gRPC's buffers), and a client whose streams read their
+// responses only when told: a response that is not read cannot be sent, so the
+// payload it came from stays held.
 class AdmissionTest : public ::testing::Test {
  protected:
   static constexpr int64_t kCap = int64_t{1} << 20;
