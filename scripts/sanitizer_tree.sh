@@ -6,8 +6,8 @@ ASAN_DIR="${ASAN_DIR:-$ROOT/build-asan}"
 
 # The sanitizers' runtime options: stop at the first report, with stacks.
 asan_env() {
+  # Leaks are checked, with no suppression needed.
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
-  export LSAN_OPTIONS="suppressions=$ROOT/tests/sanitizers/lsan.supp:print_suppressions=0"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 }
 

@@ -39,9 +39,9 @@ ABSL_FLAG(int64_t, max_message_bytes, Defaults().max_message_bytes,
           "largest unary message accepted, in [1024, 2^31-1]; larger arrays "
           "go through the streaming RPCs");
 ABSL_FLAG(int64_t, memory_budget_bytes, Defaults().memory_budget_bytes,
-          "payload bytes held at once, >= 4 x max_message_bytes: half for "
+          "payload bytes held at once, >= 4 x max_message_bytes: 3/4 for "
           "requests being computed and sent (more gets RESOURCE_EXHAUSTED at "
-          "once), half for gRPC's buffers of requests still arriving");
+          "once), 1/4 for gRPC's buffers of requests still arriving");
 ABSL_FLAG(int, max_concurrent_streams, Defaults().max_concurrent_streams,
           "calls one connection may have open at once");
 ABSL_FLAG(absl::Duration, grace_period, Defaults().grace_period,

@@ -37,8 +37,8 @@ struct ServerConfig {
   // arrays go through the streaming RPCs.
   int64_t max_message_bytes = int64_t{512} << 20;
   // Payload bytes the server holds at once, at least 4 x max_message_bytes.
-  // Half caps the requests admitted to the handlers (a message that would
-  // exceed it gets RESOURCE_EXHAUSTED at once), half caps gRPC's buffers of
+  // Three quarters cap what the handlers hold (a message that would exceed
+  // it gets RESOURCE_EXHAUSTED at once), a quarter caps gRPC's buffers of
   // requests still arriving (its resource quota: over it gRPC cancels
   // streams with RESOURCE_EXHAUSTED).
   int64_t memory_budget_bytes = int64_t{2} << 30;
