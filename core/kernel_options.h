@@ -1,6 +1,6 @@
 // How one Relu / ReluGradient call runs: which instruction set, how many
 // threads, which stores. The defaults are the fastest measured choices
-// (bench/core, README "Performance"); tests and benchmarks override them.
+// (core/bench, README "Performance"); tests and benchmarks override them.
 //
 //   KernelOptions options;
 //   options.threads = 1;  // the calling thread only

@@ -142,7 +142,7 @@ def machine():
 # Two statistics of each case's samples. Noise on a shared machine only adds
 # time, so the best run estimates each side's undisturbed time; the median
 # shows what a typical run saw. The floor goal is judged on the paired ratios
-# (each kernel call timed back to back with its floor, bench/core), which
+# (each kernel call timed back to back with its floor, core/bench), which
 # cancel load that comes and goes; the NumPy goal on the best runs.
 STATS = {"best": min, "median": statistics.median}
 

@@ -7,8 +7,8 @@
 //
 //   Floor floor{FloorPattern::kCopy, FloorStores::kStreaming};
 //   RunFloor(floor, x, nullptr, out, bytes, /*threads=*/2);
-#ifndef TENSOR_TRANSFORM_BENCH_CORE_FLOORS_H_
-#define TENSOR_TRANSFORM_BENCH_CORE_FLOORS_H_
+#ifndef TENSOR_TRANSFORM_CORE_BENCH_FLOORS_H_
+#define TENSOR_TRANSFORM_CORE_BENCH_FLOORS_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -45,4 +45,4 @@ void RunFloor(const Floor& floor, uint8_t* x, const uint8_t* g, uint8_t* out,
 
 }  // namespace tensor_transform::bench
 
-#endif  // TENSOR_TRANSFORM_BENCH_CORE_FLOORS_H_
+#endif  // TENSOR_TRANSFORM_CORE_BENCH_FLOORS_H_

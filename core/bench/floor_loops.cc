@@ -1,7 +1,7 @@
 // The memory-floor loops on xsimd batches of 64-bit lanes. Compiled once per
 // instruction set (TT_SIMD_ARCH, TT_SIMD_TABLE; see tt_per_isa), so, as in
 // core/float_simd.cc, everything but the table has internal linkage.
-#include "bench/core/floor_loops.h"
+#include "core/bench/floor_loops.h"
 
 #include <immintrin.h>
 

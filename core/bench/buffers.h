@@ -5,8 +5,8 @@
 //   Buffers& b = Buffers::Get();
 //   b.Reset(DType::kFloat64);  // x and g back to their random values
 //   Relu(method, dtype, b.X(dtype), b.Out(dtype));
-#ifndef TENSOR_TRANSFORM_BENCH_CORE_BUFFERS_H_
-#define TENSOR_TRANSFORM_BENCH_CORE_BUFFERS_H_
+#ifndef TENSOR_TRANSFORM_CORE_BENCH_BUFFERS_H_
+#define TENSOR_TRANSFORM_CORE_BENCH_BUFFERS_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -49,4 +49,4 @@ class Buffers {
 
 }  // namespace tensor_transform::bench
 
-#endif  // TENSOR_TRANSFORM_BENCH_CORE_BUFFERS_H_
+#endif  // TENSOR_TRANSFORM_CORE_BENCH_BUFFERS_H_

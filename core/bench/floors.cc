@@ -1,8 +1,8 @@
-#include "bench/core/floors.h"
+#include "core/bench/floors.h"
 
 #include <cstring>
 
-#include "bench/core/floor_loops.h"
+#include "core/bench/floor_loops.h"
 #include "core/isa.h"
 #include "core/parallel.h"
 

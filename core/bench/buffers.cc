@@ -1,4 +1,4 @@
-#include "bench/core/buffers.h"
+#include "core/bench/buffers.h"
 
 #include <cstring>
 #include <new>

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "bench/core/buffers.h"
-#include "bench/core/floors.h"
+#include "core/bench/buffers.h"
+#include "core/bench/floors.h"
 #include "core/fastest_method.h"
 #include "core/relu.h"
 #include "core/thread_pool.h"

@@ -1,5 +1,5 @@
 // The loops behind the memory floors (floors.h), compiled once per
-// instruction set like the float kernels (bench/core/floor_loops.cc, see
+// instruction set like the float kernels (core/bench/floor_loops.cc, see
 // tt_per_isa in CMakeLists.txt); floors.cc picks the table for the widest set
 // the CPU runs.
 //
@@ -7,8 +7,8 @@
 //
 // Every loop takes 64-byte-aligned pointers and a multiple of 64 bytes, and
 // leaves the data unchanged (out ends up equal to x).
-#ifndef TENSOR_TRANSFORM_BENCH_CORE_FLOOR_LOOPS_H_
-#define TENSOR_TRANSFORM_BENCH_CORE_FLOOR_LOOPS_H_
+#ifndef TENSOR_TRANSFORM_CORE_BENCH_FLOOR_LOOPS_H_
+#define TENSOR_TRANSFORM_CORE_BENCH_FLOOR_LOOPS_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -30,4 +30,4 @@ extern const FloorLoops kFloorLoopsAvx512;
 
 }  // namespace tensor_transform::bench
 
-#endif  // TENSOR_TRANSFORM_BENCH_CORE_FLOOR_LOOPS_H_
+#endif  // TENSOR_TRANSFORM_CORE_BENCH_FLOOR_LOOPS_H_
