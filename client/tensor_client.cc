@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/generic_call.h"
+#include "proto/tensor_slices.h"
 #include "server/wire.h"
 
 namespace tensor_transform::client {
@@ -90,10 +91,16 @@ void SetTimeout(absl::Duration timeout, grpc::ClientContext* context) {
   }
 }
 
-void FillTensor(const CallSpec& spec, std::string data, v1::Tensor* tensor) {
-  tensor->set_dtype(server::DTypeToProto(spec.dtype));
-  tensor->mutable_shape()->Add(spec.shape.begin(), spec.shape.end());
-  *tensor->mutable_data() = std::move(data);
+// Appends Tensor field `field` with `spec`'s dtype and shape and `data`,
+// which is referenced, not copied: it must outlive the call.
+void AppendTensor(int field, const CallSpec& spec, const std::string& data,
+                  std::vector<grpc::Slice>* out) {
+  v1::Tensor tensor;
+  tensor.set_dtype(server::DTypeToProto(spec.dtype));
+  tensor.mutable_shape()->Add(spec.shape.begin(), spec.shape.end());
+  tensor_slices::AppendTensor(
+      field, tensor,
+      {grpc::Slice(data.data(), data.size(), grpc::Slice::STATIC_SLICE)}, out);
 }
 
 // The messages of one streaming call: the header, then the tensor (and the
@@ -235,36 +242,35 @@ absl::Status ToAbslStatus(const grpc::Status& status) {
 }
 
 Payload::Payload(const CallSpec& spec, std::string x, std::string upstream)
-    : spec_(spec) {
-  const v1::Method method = ToProto(spec.method);
-  if (spec.rpc == Rpc::kGradient) {
-    FillTensor(spec, std::move(x), gradient_.mutable_x());
-    if (!upstream.empty()) {
-      FillTensor(spec, std::move(upstream), gradient_.mutable_upstream());
-    }
-    gradient_.mutable_transform()->mutable_relu();
-    gradient_.set_method(method);
-  } else {
-    FillTensor(spec, std::move(x), apply_.mutable_tensor());
-    apply_.mutable_transform()->mutable_relu();
-    apply_.set_method(method);
-  }
-}
+    : spec_(spec),
+      x_(std::move(x)),
+      upstream_(spec.rpc == Rpc::kGradient ? std::move(upstream) : "") {}
 
 void Payload::Retarget(std::optional<core::Method> method, Mode mode) {
   spec_.method = method;
   spec_.mode = mode;
-  apply_.set_method(ToProto(method));
-  gradient_.set_method(ToProto(method));
 }
 
-const std::string& Payload::x() const {
-  return spec_.rpc == Rpc::kGradient ? gradient_.x().data()
-                                     : apply_.tensor().data();
-}
-
-const std::string& Payload::upstream() const {
-  return gradient_.upstream().data();
+grpc::ByteBuffer Payload::UnaryRequest() const {
+  std::vector<grpc::Slice> slices;
+  if (spec_.rpc == Rpc::kGradient) {
+    AppendTensor(v1::GradientRequest::kXFieldNumber, spec_, x_, &slices);
+    if (!upstream_.empty()) {
+      AppendTensor(v1::GradientRequest::kUpstreamFieldNumber, spec_, upstream_,
+                   &slices);
+    }
+    v1::GradientRequest rest;
+    rest.mutable_transform()->mutable_relu();
+    rest.set_method(ToProto(spec_.method));
+    tensor_slices::AppendMessage(rest, &slices);
+  } else {
+    AppendTensor(v1::ApplyRequest::kTensorFieldNumber, spec_, x_, &slices);
+    v1::ApplyRequest rest;
+    rest.mutable_transform()->mutable_relu();
+    rest.set_method(ToProto(spec_.method));
+    tensor_slices::AppendMessage(rest, &slices);
+  }
+  return grpc::ByteBuffer(slices.data(), slices.size());
 }
 
 TensorClient::TensorClient(std::shared_ptr<grpc::Channel> channel)
@@ -286,22 +292,28 @@ absl::Status TensorClient::Call(const Payload& payload, CallResult* result,
 absl::Status TensorClient::CallUnary(const Payload& payload,
                                      grpc::ClientContext* context,
                                      CallResult* result) {
-  const Rpc rpc = payload.spec().rpc;
   Clock::time_point start = Clock::now();
-  grpc::ByteBuffer request;
-  grpc::Status status = rpc == Rpc::kGradient
-                            ? Serialize(payload.gradient_request(), &request)
-                            : Serialize(payload.apply_request(), &request);
-  if (!status.ok()) return ToAbslStatus(status);
+  const grpc::ByteBuffer request = payload.UnaryRequest();
   result->serialize_ns = NanosSince(start);
   grpc::ByteBuffer reply;
-  status = UnaryByteCall(generic_, context, UnaryMethod(rpc), request, &reply);
+  const grpc::Status status = UnaryByteCall(
+      generic_, context, UnaryMethod(payload.spec().rpc), request, &reply);
   if (!status.ok()) return ToAbslStatus(status);
   start = Clock::now();
+  constexpr int kTensor[] = {v1::TransformResponse::kTensorFieldNumber};
+  absl::StatusOr<tensor_slices::SplitMessage> split =
+      tensor_slices::Split(reply, kTensor);
   v1::TransformResponse response;
-  status = Deserialize(&reply, &response);
-  if (!status.ok()) return ToAbslStatus(status);
-  result->data.swap(*response.mutable_tensor()->mutable_data());
+  if (!split.ok() || !response.ParseFromString(split->skeleton)) {
+    return absl::DataLossError("cannot parse the TransformResponse");
+  }
+  const tensor_slices::Data& data = split->data[0];
+  result->data.resize(data.size);
+  size_t offset = 0;
+  for (const absl::Span<uint8_t> piece : data.spans) {
+    std::memcpy(result->data.data() + offset, piece.data(), piece.size());
+    offset += piece.size();
+  }
   result->method = response.method();
   result->server_compute_ns = response.server_compute_ns();
   result->deserialize_ns = NanosSince(start);

@@ -75,9 +75,9 @@ std::shared_ptr<grpc::Channel> MakeChannel(
 // The client-side mirror of the server's status conversion.
 absl::Status ToAbslStatus(const grpc::Status& status);
 
-// A call's inputs, encoded once into the unary request so that repeated
-// calls (benchmarks, load tests) pay no per-call copy; streaming calls cut
-// their chunks from the same bytes.
+// A call's inputs. Unary calls send the tensors from these buffers without
+// copying them (proto/tensor_slices.h); streaming calls cut their chunks from
+// the same bytes.
 class Payload {
  public:
   // `x` holds the raw bytes of spec.dtype/spec.shape; `upstream` is used only
@@ -87,19 +87,15 @@ class Payload {
   const CallSpec& spec() const { return spec_; }
   // Changes the method and mode of later calls; the encoded tensor stays.
   void Retarget(std::optional<core::Method> method, Mode mode);
-  const std::string& x() const;
-  const std::string& upstream() const;  // empty when none
-  const tensor_transform::v1::ApplyRequest& apply_request() const {
-    return apply_;
-  }
-  const tensor_transform::v1::GradientRequest& gradient_request() const {
-    return gradient_;
-  }
+  const std::string& x() const { return x_; }
+  const std::string& upstream() const { return upstream_; }  // empty: none
+  // The unary request, its tensors' data referring to x() and upstream().
+  grpc::ByteBuffer UnaryRequest() const;
 
  private:
   CallSpec spec_;
-  tensor_transform::v1::ApplyRequest apply_;
-  tensor_transform::v1::GradientRequest gradient_;
+  std::string x_;
+  std::string upstream_;
 };
 
 class TensorClient {

@@ -7,7 +7,8 @@
 // glibc serves every allocation above 32 MiB with a fresh mmap and unmaps it
 // on free, so each 200 MB request buffer page-faults in anew (~0.7 s at
 // 15 us per 4 KiB page on our machines). Serving them from the heap and
-// keeping freed memory lets the next request reuse warm pages. Transparent
+// keeping freed memory, in one arena for all threads, lets the next request
+// reuse warm pages. Transparent
 // huge pages for that heap need the environment, read before main runs:
 // GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (scripts and the container set it).
 #ifndef TENSOR_TRANSFORM_SERVER_ALLOCATOR_H_

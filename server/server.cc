@@ -43,6 +43,9 @@ constexpr int64_t kResponseEnvelopeBytes = int64_t{4} << 10;
 constexpr int64_t kTransportShareDivisor = 4;
 constexpr int64_t kMinBudgetInMessages = 4;
 
+// Largest socket read gRPC makes into one buffer (see SetConnectionOptions).
+constexpr int kMaxReadChunkBytes = 1 << 20;
+
 int64_t HandlerShare(int64_t budget) {
   return budget - budget / kTransportShareDivisor;
 }
@@ -123,6 +126,14 @@ void SetConnectionOptions(const ServerConfig& config,
   }
   builder->AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                               config.max_concurrent_streams);
+  // The unary handlers compute in the buffers gRPC read the request into
+  // (proto/tensor_slices.h), so those live as long as the call; a buffer
+  // partly filled when its message ended pins its unused rest too. Reads of
+  // at most 1 MiB (gRPC's default cap is 4 MiB) bound that waste without
+  // costing throughput (same 200 MB round trips, lower peak RSS under
+  // overload).
+  builder->AddChannelArgument(GRPC_ARG_TCP_MAX_READ_CHUNK_SIZE,
+                              kMaxReadChunkBytes);
   builder->SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));
   builder->SetMaxSendMessageSize(static_cast<int>(std::min(
       config.max_message_bytes + kResponseEnvelopeBytes, kMaxMessageBytes)));
@@ -209,6 +220,10 @@ RunningServerImpl::RunningServerImpl(const ServerConfig& config)
       tracker_(&budget_, &metrics_) {
   ServiceConfig service_config;
   service_config.max_message_bytes = config.max_message_bytes;
+  // As many largest requests as the handlers' budget holds may be received
+  // at once (at least 3, as the budget is at least 4 messages).
+  service_config.max_concurrent_unary_reads = static_cast<int>(
+      HandlerShare(config.memory_budget_bytes) / config.max_message_bytes);
   service_config.guard = &tracker_;
   service_ = std::make_unique<TensorTransformService>(service_config);
 }

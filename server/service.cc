@@ -3,11 +3,16 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "core/fastest_method.h"
 #include "core/relu.h"
+#include "proto/tensor_slices.h"
 #include "server/blockwise.h"
+#include "server/buffer_pool.h"
 #include "server/status_convert.h"
 #include "server/stream_assembler.h"
 #include "server/validation.h"
@@ -41,44 +46,53 @@ grpc::Status Cancelled() {
   return grpc::Status(grpc::StatusCode::CANCELLED, "the call was cancelled");
 }
 
-// Timed(ns, kernel) over a unary call's `bytes` block by block
+// Timed(ns, kernel) over a unary call's arrays run by run
 // (server/blockwise.h): a cancelled or expired call stops between blocks.
-// `kernel(offset, length)` computes one block.
 template <typename Kernel>
-absl::Status TimedBlocks(const grpc::ServerContext& context, size_t bytes,
-                         core::DType dtype, int64_t* ns, Kernel&& kernel) {
+absl::Status TimedRuns(const grpc::ServerContext& context, size_t bytes,
+                       core::DType dtype, absl::Span<const Pieces> arrays,
+                       int64_t* ns, Kernel&& kernel) {
   return Timed(ns, [&] {
-    return ForEachBlock([&] { return context.IsCancelled(); }, bytes,
-                        core::ItemSize(dtype), kernel);
+    return ForEachRun([&] { return context.IsCancelled(); }, bytes,
+                      core::ItemSize(dtype), arrays, kernel);
   });
 }
 
-// Everything but the data: dtype and shape echo the request's `like`.
-void FillResponse(const v1::Tensor& like, core::Method method, int64_t ns,
-                  v1::TransformResponse* response) {
-  v1::Tensor* tensor = response->mutable_tensor();
-  tensor->set_dtype(like.dtype());
-  *tensor->mutable_shape() = like.shape();
-  response->set_method(MethodToProto(method));
-  response->set_server_compute_ns(ns);
+// Splits a unary request into `small` (everything but its tensors' data) and
+// the data of its Tensor fields `tensor_fields`, left in the received slices.
+absl::StatusOr<std::vector<tensor_slices::Data>> Receive(
+    grpc::ByteBuffer& request, absl::Span<const int> tensor_fields,
+    google::protobuf::MessageLite* small) {
+  absl::StatusOr<tensor_slices::SplitMessage> split =
+      tensor_slices::Split(request, tensor_fields);
+  if (!split.ok()) return split.status();
+  if (!small->ParseFromString(split->skeleton)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the request does not parse as ", small->GetTypeName()));
+  }
+  return std::move(split->data);
 }
 
-// The sync API hands each handler its request as const, yet the object is
-// not const: the server allocated it for this one call and destroys it when
-// the handler returns. The in-place RPCs compute in that buffer and swap it
-// into the response, which avoids a second payload-sized allocation and the
-// copy; that saving is what the in-place RPCs exist for.
-template <typename Request>
-Request* OwnedRequest(const Request* request) {
-  return const_cast<Request*>(request);
+// The response to a unary transform: `data` as the tensor's data (sent from
+// where it lies), dtype and shape those of `like`.
+grpc::ByteBuffer Respond(const v1::Tensor& like, std::vector<grpc::Slice> data,
+                         core::Method method, int64_t ns) {
+  v1::Tensor tensor;
+  tensor.set_dtype(like.dtype());
+  *tensor.mutable_shape() = like.shape();
+  std::vector<grpc::Slice> slices;
+  tensor_slices::AppendTensor(1, tensor, std::move(data), &slices);
+  v1::TransformResponse rest;
+  rest.set_method(MethodToProto(method));
+  rest.set_server_compute_ns(ns);
+  tensor_slices::AppendMessage(rest, &slices);
+  return grpc::ByteBuffer(slices.data(), slices.size());
 }
 
-void FillInPlaceResponse(const v1::Tensor& like, std::string* data,
-                         core::Method method, int64_t ns,
-                         v1::TransformResponse* response) {
-  FillResponse(like, method, ns, response);
-  response->mutable_tensor()->mutable_data()->swap(*data);
-}
+// The request fields that hold tensors.
+constexpr int kApplyTensors[] = {v1::ApplyRequest::kTensorFieldNumber};
+constexpr int kGradientTensors[] = {v1::GradientRequest::kXFieldNumber,
+                                    v1::GradientRequest::kUpstreamFieldNumber};
 
 enum class ChunkCompute { kRelu, kReluInPlace, kGradient };
 
@@ -153,75 +167,118 @@ void AddRpcMethods(absl::string_view rpc,
 }  // namespace
 
 TensorTransformService::TensorTransformService(const ServiceConfig& config)
-    : config_(config) {}
+    : config_(config), read_gate_(config.max_concurrent_unary_reads) {
+  // Apply, ApplyInPlace and Gradient are methods 0, 1 and 2 of the service,
+  // in the order of the .proto (the index the generated WithRawMethod_*
+  // classes use). They are served as streamed unary calls of raw bytes, so
+  // that the handlers see the received slices instead of a parsed copy.
+  MarkMethodStreamed(0, RawUnary(&TensorTransformService::ApplyRaw));
+  MarkMethodStreamed(1, RawUnary(&TensorTransformService::ApplyInPlaceRaw));
+  MarkMethodStreamed(2, RawUnary(&TensorTransformService::GradientRaw));
+}
 
-grpc::Status TensorTransformService::Apply(grpc::ServerContext* context,
-                                           const v1::ApplyRequest* request,
-                                           v1::TransformResponse* response) {
+grpc::internal::MethodHandler* TensorTransformService::RawUnary(
+    RawMethod method) {
+  using Streamer =
+      grpc::ServerUnaryStreamer<grpc::ByteBuffer, grpc::ByteBuffer>;
+  return new grpc::internal::StreamedUnaryHandler<grpc::ByteBuffer,
+                                                  grpc::ByteBuffer>(
+      [this, method](grpc::ServerContext* context, Streamer* streamer) {
+        grpc::ByteBuffer request, response;
+        if (!read_gate_.Enter(*context)) return Cancelled();
+        const bool read = streamer->Read(&request);
+        read_gate_.Leave();
+        if (!read) return Cancelled();
+        grpc::Status status = (this->*method)(context, &request, &response);
+        if (status.ok() && !streamer->Write(response)) return Cancelled();
+        return status;
+      });
+}
+
+grpc::Status TensorTransformService::ApplyRaw(grpc::ServerContext* context,
+                                              grpc::ByteBuffer* request,
+                                              grpc::ByteBuffer* response) {
   if (context->IsCancelled()) return Cancelled();
-  absl::StatusOr<ApplySpec> spec = ValidateApplyRequest(*request);
+  v1::ApplyRequest small;
+  absl::StatusOr<std::vector<tensor_slices::Data>> data =
+      Receive(*request, kApplyTensors, &small);
+  if (!data.ok()) return ToGrpcStatus(data.status());
+  const tensor_slices::Data& in = (*data)[0];
+  absl::StatusOr<ApplySpec> spec = ValidateApplyRequest(small, in.size);
   if (!spec.ok()) return ToGrpcStatus(spec.status());
   grpc::Status admitted = config_.guard->Admit(*context, spec->tensor.bytes);
   if (!admitted.ok()) return admitted;
-  const std::string& in = request->tensor().data();
-  std::string* out = response->mutable_tensor()->mutable_data();
-  out->resize(in.size());
+  // Uninitialised (the kernel writes every byte) and, when a response before
+  // has returned its buffer, already paged in.
+  grpc::Slice out = OutputBuffers().Take(in.size);
+  const absl::Span<uint8_t> out_pieces[] = {
+      {const_cast<uint8_t*>(out.begin()), out.size()}};
   int64_t ns = 0;
-  absl::Status status = TimedBlocks(
-      *context, in.size(), spec->tensor.dtype, &ns, [&](size_t at, size_t n) {
-        return core::Relu(spec->method, spec->tensor.dtype,
-                          Bytes(in).subspan(at, n), Bytes(*out).subspan(at, n));
+  absl::Status status = TimedRuns(
+      *context, in.size, spec->tensor.dtype, {in.spans, out_pieces}, &ns,
+      [&](absl::Span<const absl::Span<uint8_t>> runs) {
+        return core::Relu(spec->method, spec->tensor.dtype, runs[0], runs[1]);
       });
   if (!status.ok()) return ToGrpcStatus(status);
-  FillResponse(request->tensor(), spec->method, ns, response);
-  config_.guard->Computed(*context, spec->method, ns, out->size());
+  *response = Respond(small.tensor(), {out}, spec->method, ns);
+  config_.guard->Computed(*context, spec->method, ns, in.size);
   return grpc::Status::OK;
 }
 
-grpc::Status TensorTransformService::ApplyInPlace(
-    grpc::ServerContext* context, const v1::ApplyRequest* request,
-    v1::TransformResponse* response) {
+grpc::Status TensorTransformService::ApplyInPlaceRaw(
+    grpc::ServerContext* context, grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
   if (context->IsCancelled()) return Cancelled();
-  absl::StatusOr<ApplySpec> spec = ValidateApplyRequest(*request);
+  v1::ApplyRequest small;
+  absl::StatusOr<std::vector<tensor_slices::Data>> data =
+      Receive(*request, kApplyTensors, &small);
+  if (!data.ok()) return ToGrpcStatus(data.status());
+  tensor_slices::Data& x = (*data)[0];
+  absl::StatusOr<ApplySpec> spec = ValidateApplyRequest(small, x.size);
   if (!spec.ok()) return ToGrpcStatus(spec.status());
   grpc::Status admitted = config_.guard->Admit(*context, spec->tensor.bytes);
   if (!admitted.ok()) return admitted;
-  std::string* data = OwnedRequest(request)->mutable_tensor()->mutable_data();
   int64_t ns = 0;
-  absl::Status status =
-      TimedBlocks(*context, data->size(), spec->tensor.dtype, &ns,
-                  [&](size_t at, size_t n) {
-                    return core::ReluInPlace(spec->method, spec->tensor.dtype,
-                                             Bytes(*data).subspan(at, n));
-                  });
+  absl::Status status = TimedRuns(
+      *context, x.size, spec->tensor.dtype, {x.spans}, &ns,
+      [&](absl::Span<const absl::Span<uint8_t>> runs) {
+        return core::ReluInPlace(spec->method, spec->tensor.dtype, runs[0]);
+      });
   if (!status.ok()) return ToGrpcStatus(status);
-  FillInPlaceResponse(request->tensor(), data, spec->method, ns, response);
+  *response = Respond(small.tensor(), std::move(x.pieces), spec->method, ns);
   config_.guard->Computed(*context, spec->method, ns, spec->tensor.bytes);
   return grpc::Status::OK;
 }
 
-grpc::Status TensorTransformService::Gradient(
-    grpc::ServerContext* context, const v1::GradientRequest* request,
-    v1::TransformResponse* response) {
+grpc::Status TensorTransformService::GradientRaw(grpc::ServerContext* context,
+                                                 grpc::ByteBuffer* request,
+                                                 grpc::ByteBuffer* response) {
   if (context->IsCancelled()) return Cancelled();
-  absl::StatusOr<GradientSpec> spec = ValidateGradientRequest(*request);
+  v1::GradientRequest small;
+  absl::StatusOr<std::vector<tensor_slices::Data>> data =
+      Receive(*request, kGradientTensors, &small);
+  if (!data.ok()) return ToGrpcStatus(data.status());
+  tensor_slices::Data& x = (*data)[0];
+  const tensor_slices::Data& upstream = (*data)[1];
+  absl::StatusOr<GradientSpec> spec =
+      ValidateGradientRequest(small, x.size, upstream.size);
   if (!spec.ok()) return ToGrpcStatus(spec.status());
   grpc::Status admitted = config_.guard->Admit(
       *context, spec->x.bytes * (spec->has_upstream ? 2 : 1));
   if (!admitted.ok()) return admitted;
-  std::string* x = OwnedRequest(request)->mutable_x()->mutable_data();
-  absl::Span<const uint8_t> upstream;
-  if (spec->has_upstream) upstream = Bytes(request->upstream().data());
+  // Without an upstream gradient only x is walked (runs has one entry).
+  std::vector<Pieces> arrays = {x.spans};
+  if (spec->has_upstream) arrays.push_back(upstream.spans);
   int64_t ns = 0;
-  absl::Status status = TimedBlocks(
-      *context, x->size(), spec->x.dtype, &ns, [&](size_t at, size_t n) {
+  absl::Status status = TimedRuns(
+      *context, x.size, spec->x.dtype, arrays, &ns,
+      [&](absl::Span<const absl::Span<uint8_t>> runs) {
         return core::ReluGradient(
-            spec->x.dtype, Bytes(*x).subspan(at, n),
-            upstream.empty() ? upstream : upstream.subspan(at, n),
-            Bytes(*x).subspan(at, n));
+            spec->x.dtype, runs[0],
+            runs.size() > 1 ? runs[1] : absl::Span<uint8_t>(), runs[0]);
       });
   if (!status.ok()) return ToGrpcStatus(status);
-  FillInPlaceResponse(request->x(), x, spec->method, ns, response);
+  *response = Respond(small.x(), std::move(x.pieces), spec->method, ns);
   config_.guard->Computed(*context, spec->method, ns, spec->x.bytes);
   return grpc::Status::OK;
 }

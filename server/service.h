@@ -1,5 +1,6 @@
 // TensorTransformService: the tensor_transform.v1.TensorTransform handlers on
-// gRPC's synchronous API. Handlers are thin: check cancellation, validate
+// gRPC's synchronous API (the unary transforms registered as streamed unary
+// methods of raw bytes). Handlers are thin: check cancellation, validate
 // (validation.h, stream_assembler.h), call the core, convert its status, fill
 // the response, record the compute time.
 //
@@ -17,6 +18,7 @@
 
 #include "proto/tensor_transform.grpc.pb.h"
 #include "server/call_guard.h"
+#include "server/read_gate.h"
 
 namespace tensor_transform::server {
 
@@ -39,27 +41,33 @@ struct ServiceConfig {
   int64_t max_message_bytes = int64_t{512} << 20;
   int64_t max_stream_elements = kDefaultMaxStreamElements;
   int64_t recommended_chunk_bytes = kDefaultRecommendedChunkBytes;
+  // Unary requests received at once (server/read_gate.h); 0: no bound.
+  int max_concurrent_unary_reads = 0;
   // Asked before every received payload is processed, told after every
   // kernel run (server/call_guard.h): admission control and metrics. Must
   // outlive the service.
   CallGuard* guard = &NoCallGuard();
 };
 
-class TensorTransformService final : public v1::TensorTransform::Service {
+class TensorTransformService : public v1::TensorTransform::Service {
  public:
   explicit TensorTransformService(const ServiceConfig& config);
 
-  grpc::Status Apply(grpc::ServerContext* context,
-                     const v1::ApplyRequest* request,
-                     v1::TransformResponse* response) override;
-  // Computes in the request's own buffer and moves it into the response.
-  grpc::Status ApplyInPlace(grpc::ServerContext* context,
-                            const v1::ApplyRequest* request,
-                            v1::TransformResponse* response) override;
-  // Computes in x's buffer and moves it into the response.
-  grpc::Status Gradient(grpc::ServerContext* context,
-                        const v1::GradientRequest* request,
-                        v1::TransformResponse* response) override;
+  // The unary RPCs, on the serialized ApplyRequest / GradientRequest and
+  // TransformResponse. The tensor data is never copied: it stays in the
+  // slices it arrived in (proto/tensor_slices.h); the response is sent from
+  // Apply's one output buffer, or, for ApplyInPlace and Gradient, from the
+  // very slices the request arrived in, computed in place. Virtual so that
+  // tests can wrap them.
+  virtual grpc::Status ApplyRaw(grpc::ServerContext* context,
+                                grpc::ByteBuffer* request,
+                                grpc::ByteBuffer* response);
+  virtual grpc::Status ApplyInPlaceRaw(grpc::ServerContext* context,
+                                       grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response);
+  virtual grpc::Status GradientRaw(grpc::ServerContext* context,
+                                   grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response);
 
   using Stream =
       grpc::ServerReaderWriter<v1::StreamResponse, v1::StreamRequest>;
@@ -77,7 +85,14 @@ class TensorTransformService final : public v1::TensorTransform::Service {
                         v1::DescribeResponse* response) override;
 
  private:
+  using RawMethod = grpc::Status (TensorTransformService::*)(
+      grpc::ServerContext*, grpc::ByteBuffer*, grpc::ByteBuffer*);
+  // A handler that reads the call's one request message as raw bytes, runs
+  // `method` and writes its response.
+  grpc::internal::MethodHandler* RawUnary(RawMethod method);
+
   ServiceConfig config_;
+  ReadGate read_gate_;
 };
 
 }  // namespace tensor_transform::server

@@ -58,8 +58,10 @@ absl::Status RejectUnknownFields(const google::protobuf::Message& message,
       " is not known to this server, which supports only the relu transform"));
 }
 
-absl::Status ValidateUpstream(const v1::Tensor& upstream, const v1::Tensor& x) {
-  absl::StatusOr<TensorSpec> spec = ValidateTensor(upstream, "upstream");
+absl::Status ValidateUpstream(const v1::Tensor& upstream, size_t data_bytes,
+                              const v1::Tensor& x) {
+  absl::StatusOr<TensorSpec> spec =
+      ValidateTensor(upstream, data_bytes, "upstream");
   if (!spec.ok()) return spec.status();
   if (upstream.dtype() != x.dtype()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -102,11 +104,12 @@ absl::StatusOr<TensorSpec> ValidateDTypeAndShape(v1::DType dtype,
 }
 
 absl::StatusOr<TensorSpec> ValidateTensor(const v1::Tensor& tensor,
+                                          size_t data_bytes,
                                           absl::string_view field) {
   absl::StatusOr<TensorSpec> spec =
       ValidateDTypeAndShape(tensor.dtype(), tensor.shape(), field);
   if (!spec.ok()) return spec;
-  const auto size = static_cast<int64_t>(tensor.data().size());
+  const auto size = static_cast<int64_t>(data_bytes);
   if (size != spec->bytes) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ".data: ", size, " bytes, but shape ",
@@ -156,10 +159,10 @@ absl::StatusOr<core::Method> ResolveGradientMethod(v1::Method method,
       v1::Method_Name(supported), " (or METHOD_UNSPECIFIED)"));
 }
 
-absl::StatusOr<ApplySpec> ValidateApplyRequest(
-    const v1::ApplyRequest& request) {
+absl::StatusOr<ApplySpec> ValidateApplyRequest(const v1::ApplyRequest& request,
+                                               size_t data_bytes) {
   absl::StatusOr<TensorSpec> tensor =
-      ValidateTensor(request.tensor(), "tensor");
+      ValidateTensor(request.tensor(), data_bytes, "tensor");
   if (!tensor.ok()) return tensor.status();
   absl::Status transform = ValidateTransform(request.transform(), "transform");
   if (!transform.ok()) return transform;
@@ -170,11 +173,13 @@ absl::StatusOr<ApplySpec> ValidateApplyRequest(
 }
 
 absl::StatusOr<GradientSpec> ValidateGradientRequest(
-    const v1::GradientRequest& request) {
-  absl::StatusOr<TensorSpec> x = ValidateTensor(request.x(), "x");
+    const v1::GradientRequest& request, size_t x_data_bytes,
+    size_t upstream_data_bytes) {
+  absl::StatusOr<TensorSpec> x = ValidateTensor(request.x(), x_data_bytes, "x");
   if (!x.ok()) return x.status();
   if (request.has_upstream()) {
-    absl::Status upstream = ValidateUpstream(request.upstream(), request.x());
+    absl::Status upstream =
+        ValidateUpstream(request.upstream(), upstream_data_bytes, request.x());
     if (!upstream.ok()) return upstream;
   }
   absl::Status transform = ValidateTransform(request.transform(), "transform");

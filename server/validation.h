@@ -2,7 +2,7 @@
 // byte of them. Each check returns the most specific canonical code and a
 // message naming the field, its value and the rule it breaks.
 //
-//   absl::StatusOr<ApplySpec> spec = ValidateApplyRequest(request);
+//   absl::StatusOr<ApplySpec> spec = ValidateApplyRequest(request, data_bytes);
 //   if (!spec.ok()) return ToGrpcStatus(spec.status());
 //   core::ReluInPlace(spec->method, spec->tensor.dtype, data);
 #ifndef TENSOR_TRANSFORM_SERVER_VALIDATION_H_
@@ -50,9 +50,11 @@ absl::StatusOr<TensorSpec> ValidateDTypeAndShape(
     v1::DType dtype, const google::protobuf::RepeatedField<int64_t>& shape,
     absl::string_view field);
 
-// As above for tensor.dtype/tensor.shape, plus data holding exactly
-// elements * itemsize bytes. InvalidArgument.
+// As above for tensor.dtype/tensor.shape, plus its data, `data_bytes` long,
+// holding exactly elements * itemsize bytes. InvalidArgument. The data
+// arrives apart from the message (proto/tensor_slices.h), hence its size.
 absl::StatusOr<TensorSpec> ValidateTensor(const v1::Tensor& tensor,
+                                          size_t data_bytes,
                                           absl::string_view field);
 
 // Unset (ReLU) or relu, with no fields this server does not know: a newer
@@ -72,10 +74,13 @@ absl::StatusOr<core::Method> ResolveApplyMethod(v1::Method method,
 absl::StatusOr<core::Method> ResolveGradientMethod(v1::Method method,
                                                    absl::string_view field);
 
-// Whole-request checks for the unary RPCs. InvalidArgument.
-absl::StatusOr<ApplySpec> ValidateApplyRequest(const v1::ApplyRequest& request);
+// Whole-request checks for the unary RPCs, given the sizes of their tensors'
+// data (their data fields themselves are ignored). InvalidArgument.
+absl::StatusOr<ApplySpec> ValidateApplyRequest(const v1::ApplyRequest& request,
+                                               size_t data_bytes);
 absl::StatusOr<GradientSpec> ValidateGradientRequest(
-    const v1::GradientRequest& request);
+    const v1::GradientRequest& request, size_t x_data_bytes,
+    size_t upstream_data_bytes);
 
 }  // namespace tensor_transform::server
 

@@ -9,49 +9,33 @@
 
 namespace tensor_transform::client::testing {
 
-// Delegates every RPC to the production service, running the hooks around
-// the unary transforms.
-class TestServer::HookedService final : public v1::TensorTransform::Service {
+// The production service with the hooks run around the unary transforms.
+class TestServer::HookedService final : public server::TensorTransformService {
  public:
-  using Stream = server::TensorTransformService::Stream;
-
   explicit HookedService(TestServerOptions options)
-      : options_(std::move(options)), inner_(Config(options_)) {}
+      : TensorTransformService(Config(options)), options_(std::move(options)) {}
 
-  grpc::Status Apply(grpc::ServerContext* context,
-                     const v1::ApplyRequest* request,
-                     v1::TransformResponse* response) override {
+  grpc::Status ApplyRaw(grpc::ServerContext* context, grpc::ByteBuffer* request,
+                        grpc::ByteBuffer* response) override {
     Before(context, "Apply");
-    return After(inner_.Apply(context, request, response), response);
+    return After(TensorTransformService::ApplyRaw(context, request, response),
+                 response);
   }
-  grpc::Status ApplyInPlace(grpc::ServerContext* context,
-                            const v1::ApplyRequest* request,
-                            v1::TransformResponse* response) override {
+  grpc::Status ApplyInPlaceRaw(grpc::ServerContext* context,
+                               grpc::ByteBuffer* request,
+                               grpc::ByteBuffer* response) override {
     Before(context, "ApplyInPlace");
-    return After(inner_.ApplyInPlace(context, request, response), response);
+    return After(
+        TensorTransformService::ApplyInPlaceRaw(context, request, response),
+        response);
   }
-  grpc::Status Gradient(grpc::ServerContext* context,
-                        const v1::GradientRequest* request,
-                        v1::TransformResponse* response) override {
+  grpc::Status GradientRaw(grpc::ServerContext* context,
+                           grpc::ByteBuffer* request,
+                           grpc::ByteBuffer* response) override {
     Before(context, "Gradient");
-    return After(inner_.Gradient(context, request, response), response);
-  }
-  grpc::Status ApplyStream(grpc::ServerContext* context,
-                           Stream* stream) override {
-    return inner_.ApplyStream(context, stream);
-  }
-  grpc::Status ApplyInPlaceStream(grpc::ServerContext* context,
-                                  Stream* stream) override {
-    return inner_.ApplyInPlaceStream(context, stream);
-  }
-  grpc::Status GradientStream(grpc::ServerContext* context,
-                              Stream* stream) override {
-    return inner_.GradientStream(context, stream);
-  }
-  grpc::Status Describe(grpc::ServerContext* context,
-                        const v1::DescribeRequest* request,
-                        v1::DescribeResponse* response) override {
-    return inner_.Describe(context, request, response);
+    return After(
+        TensorTransformService::GradientRaw(context, request, response),
+        response);
   }
 
   std::set<std::string> peers() const {
@@ -75,13 +59,19 @@ class TestServer::HookedService final : public v1::TensorTransform::Service {
     if (options_.before_unary) options_.before_unary(call, rpc);
   }
 
-  grpc::Status After(grpc::Status status, v1::TransformResponse* response) {
-    if (status.ok() && options_.after_unary) options_.after_unary(response);
+  // Runs after_unary on the decoded response and encodes it again.
+  grpc::Status After(grpc::Status status, grpc::ByteBuffer* response) {
+    if (!status.ok() || !options_.after_unary) return status;
+    using Traits = grpc::SerializationTraits<v1::TransformResponse>;
+    v1::TransformResponse message;
+    EXPECT_TRUE(Traits::Deserialize(response, &message).ok());
+    options_.after_unary(&message);
+    bool own_buffer;
+    EXPECT_TRUE(Traits::Serialize(message, response, &own_buffer).ok());
     return status;
   }
 
   TestServerOptions options_;
-  server::TensorTransformService inner_;
   std::atomic<int64_t> calls_{0};
   mutable std::mutex mu_;
   std::set<std::string> peers_;

@@ -27,18 +27,17 @@ constexpr int kReplicas = 3;
 constexpr int kCalls = 60;
 
 // The real service, counting the Apply calls it serves.
-class CountingService final : public v1::TensorTransform::Service {
+class CountingService final : public server::TensorTransformService {
  public:
-  grpc::Status Apply(grpc::ServerContext* context,
-                     const v1::ApplyRequest* request,
-                     v1::TransformResponse* response) override {
+  CountingService() : TensorTransformService(server::ServiceConfig()) {}
+  grpc::Status ApplyRaw(grpc::ServerContext* context, grpc::ByteBuffer* request,
+                        grpc::ByteBuffer* response) override {
     ++calls_;
-    return inner_.Apply(context, request, response);
+    return TensorTransformService::ApplyRaw(context, request, response);
   }
   int calls() const { return calls_.load(); }
 
  private:
-  server::TensorTransformService inner_{server::ServiceConfig()};
   std::atomic<int> calls_{0};
 };
 

@@ -1,21 +1,26 @@
-// libFuzzer target: whole-request validation (server/validation.h) on any
-// bytes parsed as an ApplyRequest or a GradientRequest. Whatever it
-// accepts must be self-consistent (dtype known, shape within limits, data
-// exactly elements x itemsize) and computable: the core kernel accepts it
-// and matches the scalar reference. Whatever it refuses is INVALID_ARGUMENT
-// with a message.
+// libFuzzer target: the unary request path of the server on any bytes. They
+// are split as the server splits them (proto/tensor_slices.h: small fields
+// parsed, tensor data left in the slices), and the split must agree with
+// protobuf's own parser: both refuse, or both give the same request. Then
+// whole-request validation (server/validation.h): whatever it accepts must
+// be self-consistent (dtype known, shape within limits, data exactly
+// elements x itemsize) and computable: the core kernel accepts it and
+// matches the scalar reference. Whatever it refuses is INVALID_ARGUMENT with
+// a message.
 //
-// Input: byte 0 picks the request type (bit 0: gradient); the rest is the
-// serialized request.
+// Input: byte 0 picks the request type (bit 0: gradient), byte 1 where the
+// message is cut into two slices; the rest is the serialized request.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
 #include "core/reference.h"
 #include "core/relu.h"
 #include "core/types.h"
+#include "proto/tensor_slices.h"
 #include "proto/tensor_transform.pb.h"
 #include "server/validation.h"
 #include "server/wire.h"
@@ -72,8 +77,57 @@ void CheckComputes(core::Method method, core::DType dtype,
   TT_FUZZ_CHECK(out == expected, "the kernel matches the reference");
 }
 
+// The Tensor field `number` of `request`; null when it is not set.
+v1::Tensor* TensorField(google::protobuf::Message* request, int number) {
+  const google::protobuf::FieldDescriptor* field =
+      request->GetDescriptor()->FindFieldByNumber(number);
+  const google::protobuf::Reflection* reflection = request->GetReflection();
+  if (!reflection->HasField(*request, field)) return nullptr;
+  return static_cast<v1::Tensor*>(reflection->MutableMessage(request, field));
+}
+
+std::string Gather(const tensor_slices::Data& data) {
+  std::string bytes;
+  for (const grpc::Slice& piece : data.pieces) {
+    bytes.append(reinterpret_cast<const char*>(piece.begin()), piece.size());
+  }
+  TT_FUZZ_CHECK(bytes.size() == data.size, "the pieces hold the data's size");
+  return bytes;
+}
+
+// Splits `message`, held in two slices cut at `cut`, as the server does and
+// checks the result against protobuf's parser. True, with the request in
+// *request (data included), when both accept it.
+template <typename Request>
+bool SplitAgrees(std::initializer_list<int> tensor_fields,
+                 const std::string& message, size_t cut, Request* request) {
+  const bool parses = request->ParseFromString(message);
+  const grpc::Slice halves[] = {grpc::Slice(message.substr(0, cut)),
+                                grpc::Slice(message.substr(cut))};
+  grpc::ByteBuffer buffer(halves, 2);
+  absl::StatusOr<tensor_slices::SplitMessage> split =
+      tensor_slices::Split(buffer, tensor_fields);
+  Request small;
+  const bool splits = split.ok() && small.ParseFromString(split->skeleton);
+  TT_FUZZ_CHECK(splits == parses, "split and protobuf agree on validity");
+  if (!parses) return false;
+  TT_FUZZ_CHECK(split->data.size() == tensor_fields.size(), "data per field");
+  Request without_data = *request;
+  size_t i = 0;
+  for (int number : tensor_fields) {
+    v1::Tensor* tensor = TensorField(&without_data, number);
+    TT_FUZZ_CHECK(Gather(split->data[i++]) == (tensor ? tensor->data() : ""),
+                  "split data equals the parsed data");
+    if (tensor) tensor->clear_data();
+  }
+  TT_FUZZ_CHECK(small.SerializeAsString() == without_data.SerializeAsString(),
+                "split small fields equal the parsed ones");
+  return true;
+}
+
 void FuzzApply(const v1::ApplyRequest& request) {
-  const absl::StatusOr<ApplySpec> spec = ValidateApplyRequest(request);
+  const absl::StatusOr<ApplySpec> spec =
+      ValidateApplyRequest(request, request.tensor().data().size());
   if (!spec.ok()) return CheckRefusal(spec.status());
   CheckTensor(request.tensor(), spec->tensor);
   TT_FUZZ_CHECK(request.method() == v1::METHOD_UNSPECIFIED ||
@@ -83,7 +137,8 @@ void FuzzApply(const v1::ApplyRequest& request) {
 }
 
 void FuzzGradient(const v1::GradientRequest& request) {
-  const absl::StatusOr<GradientSpec> spec = ValidateGradientRequest(request);
+  const absl::StatusOr<GradientSpec> spec = ValidateGradientRequest(
+      request, request.x().data().size(), request.upstream().data().size());
   if (!spec.ok()) return CheckRefusal(spec.status());
   CheckTensor(request.x(), spec->x);
   TT_FUZZ_CHECK(spec->method == kGradientMethod, "gradient by multiply only");
@@ -100,17 +155,29 @@ void FuzzGradient(const v1::GradientRequest& request) {
 }  // namespace
 }  // namespace tensor_transform::server
 
+extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
+  grpc_init();  // grpc::Slice and grpc::ByteBuffer need the library
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace ts = tensor_transform::server;
-  if (size == 0) return 0;
-  const void* message = data + 1;
-  const int length = static_cast<int>(size - 1);
+  if (size < 2) return 0;
+  const std::string message(reinterpret_cast<const char*>(data) + 2, size - 2);
+  const size_t cut = std::min<size_t>(data[1], message.size());
   if (data[0] & 1) {
     ts::v1::GradientRequest request;
-    if (request.ParseFromArray(message, length)) ts::FuzzGradient(request);
+    if (ts::SplitAgrees({ts::v1::GradientRequest::kXFieldNumber,
+                         ts::v1::GradientRequest::kUpstreamFieldNumber},
+                        message, cut, &request)) {
+      ts::FuzzGradient(request);
+    }
   } else {
     ts::v1::ApplyRequest request;
-    if (request.ParseFromArray(message, length)) ts::FuzzApply(request);
+    if (ts::SplitAgrees({ts::v1::ApplyRequest::kTensorFieldNumber}, message,
+                        cut, &request)) {
+      ts::FuzzApply(request);
+    }
   }
   return 0;
 }

@@ -11,7 +11,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "proto/tensor_transform.grpc.pb.h"
-#include "server/blockwise.h"
 #include "server/memory_budget.h"
 #include "server/server.h"
 #include "tests/server/scrape.h"
@@ -53,54 +52,6 @@ TEST(MemoryBudget, NeverExceedsItsLimitUnderContention) {
   EXPECT_FALSE(exceeded);
   EXPECT_EQ(budget.in_use(), 0);
   EXPECT_LE(budget.peak(), 1000);
-}
-
-TEST(ForEachBlock, CoversTheArrayInWholeElementBlocks) {
-  const size_t bytes = 24 * (2 * kBlockBytes / 24 + 1000);  // 3 blocks
-  size_t next = 0;
-  int blocks = 0;
-  absl::Status status = ForEachBlock([] { return false; }, bytes, 24,
-                                     [&](size_t offset, size_t length) {
-                                       EXPECT_EQ(offset, next);
-                                       EXPECT_EQ(length % 24, 0u);
-                                       next = offset + length;
-                                       ++blocks;
-                                       return absl::OkStatus();
-                                     });
-  EXPECT_TRUE(status.ok()) << status;
-  EXPECT_EQ(next, bytes);
-  EXPECT_EQ(blocks, 3);
-}
-
-TEST(ForEachBlock, StopsBetweenBlocksOnceCancelled) {
-  int asked = 0;
-  int computed = 0;
-  absl::Status status =
-      ForEachBlock([&] { return ++asked > 2; }, 10 * kBlockBytes, 8,
-                   [&](size_t, size_t) {
-                     ++computed;
-                     return absl::OkStatus();
-                   });
-  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled);
-  EXPECT_EQ(computed, 2);
-}
-
-TEST(ForEachBlock, ComputesAnEmptyArrayOnceAndPassesErrorsOn) {
-  int computed = 0;
-  EXPECT_TRUE(ForEachBlock([] { return false; }, 0, 8,
-                           [&](size_t, size_t length) {
-                             EXPECT_EQ(length, 0u);
-                             ++computed;
-                             return absl::OkStatus();
-                           })
-                  .ok());
-  EXPECT_EQ(computed, 1);
-  EXPECT_EQ(ForEachBlock([] { return false; }, 3 * kBlockBytes, 8,
-                         [](size_t, size_t) {
-                           return absl::InvalidArgumentError("bad");
-                         })
-                .code(),
-            absl::StatusCode::kInvalidArgument);
 }
 
 // A server whose handlers may hold 3 MiB of payload (a 4 MiB budget, less

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "proto/tensor_transform.grpc.pb.h"
 #include "server/http_endpoint.h"
 #include "server/server.h"
@@ -115,6 +116,20 @@ class ServerMetricsTest : public ::testing::Test {
     EXPECT_EQ(reply.status, 200);
     return reply.body;
   }
+  // A call is recorded when the server releases it, which may be just after
+  // its client has the status: scrapes until no call is in flight (5 s at
+  // most).
+  std::string ScrapeWhenIdle() {
+    std::string text = Scrape();
+    for (int i = 0; i < 500 && MetricValue(text,
+                                           "tensor_transform_in_flight_"
+                                           "requests") != 0;
+         ++i) {
+      absl::SleepFor(absl::Milliseconds(10));
+      text = Scrape();
+    }
+    return text;
+  }
 
   std::unique_ptr<RunningServer> server_;
   std::unique_ptr<v1::TensorTransform::Stub> stub_;
@@ -136,7 +151,7 @@ TEST_F(ServerMetricsTest, CountsCallsBytesAndStatusesByRpcAndMethod) {
   ASSERT_EQ(stub_->Apply(&context, request, &response).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 
-  const std::string text = Scrape();
+  const std::string text = ScrapeWhenIdle();
   const std::string calls =
       absl::StrCat("tensor_transform_requests_total{", kApplyLabels);
   EXPECT_EQ(MetricValue(text, absl::StrCat(calls,

@@ -21,6 +21,17 @@ void SetShape(v1::Tensor& tensor, const std::vector<int64_t>& shape) {
   tensor.mutable_shape()->Add(shape.begin(), shape.end());
 }
 
+// The unary validators given the sizes of the data the requests carry (the
+// server passes the sizes of the data it left in the received slices).
+absl::StatusOr<ApplySpec> ValidateApply(const v1::ApplyRequest& request) {
+  return ValidateApplyRequest(request, request.tensor().data().size());
+}
+absl::StatusOr<GradientSpec> ValidateGradient(
+    const v1::GradientRequest& request) {
+  return ValidateGradientRequest(request, request.x().data().size(),
+                                 request.upstream().data().size());
+}
+
 template <typename Request>
 struct Case {
   std::string name;
@@ -109,13 +120,13 @@ TEST(ValidateApplyRequest, AppliesEveryRule) {
        },
        kInvalid, "transform.relu: field number 1"},
   };
-  RunCases(valid, cases, ValidateApplyRequest);
+  RunCases(valid, cases, ValidateApply);
 }
 
 TEST(ValidateApplyRequest, ResolvesMethodAndSizes) {
   v1::ApplyRequest request;
   *request.mutable_tensor() = RandomTensor(v1::INT16, {3, 5}, kSeed);
-  absl::StatusOr<ApplySpec> spec = ValidateApplyRequest(request);
+  absl::StatusOr<ApplySpec> spec = ValidateApply(request);
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_EQ(spec->method, core::FastestMethod(core::DType::kInt16));
   EXPECT_EQ(spec->tensor.dtype, core::DType::kInt16);
@@ -123,7 +134,7 @@ TEST(ValidateApplyRequest, ResolvesMethodAndSizes) {
   EXPECT_EQ(spec->tensor.bytes, 30);
   for (core::Method method : core::kAllMethods) {
     request.set_method(MethodToProto(method));
-    spec = ValidateApplyRequest(request);
+    spec = ValidateApply(request);
     ASSERT_TRUE(spec.ok()) << spec.status();
     EXPECT_EQ(spec->method, method);
   }
@@ -178,18 +189,18 @@ TEST(ValidateGradientRequest, AppliesEveryRule) {
        },
        kInvalid, "transform: field number 2"},
   };
-  RunCases(valid, cases, ValidateGradientRequest);
+  RunCases(valid, cases, ValidateGradient);
 }
 
 TEST(ValidateGradientRequest, ReportsUpstreamAndMultiply) {
   v1::GradientRequest request;
   *request.mutable_x() = RandomTensor(v1::BFLOAT16, {6}, kSeed);
-  absl::StatusOr<GradientSpec> spec = ValidateGradientRequest(request);
+  absl::StatusOr<GradientSpec> spec = ValidateGradient(request);
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_FALSE(spec->has_upstream);
   EXPECT_EQ(spec->method, core::Method::kMultiply);
   *request.mutable_upstream() = request.x();
-  spec = ValidateGradientRequest(request);
+  spec = ValidateGradient(request);
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_TRUE(spec->has_upstream);
   EXPECT_EQ(spec->x.bytes, 12);
