@@ -43,29 +43,117 @@ absl::Status Malformed(const CodedInputStream& in) {
                    in.CurrentPosition(), ")"));
 }
 
+// The next tag, or 0 at the end of the input or of the current limit, or
+// when the tag is one protobuf's parser refuses (sets *malformed): a varint
+// longer than 5 bytes (CodedInputStream reads up to 10 and drops the high
+// bits) or field number 0.
+uint32_t ReadTag(CodedInputStream& in, bool* malformed) {
+  const int start = in.CurrentPosition();
+  const uint32_t tag = in.ReadTag();
+  *malformed = tag != 0 && (in.CurrentPosition() - start > 5 ||
+                            WireFormatLite::GetTagFieldNumber(tag) == 0);
+  return *malformed ? 0 : tag;
+}
+
+// Reads a length-delimited field's length as protobuf's parser accepts it:
+// a varint of at most 5 bytes, at most INT_MAX.
+bool ReadLength(CodedInputStream& in, uint32_t* length) {
+  const int start = in.CurrentPosition();
+  uint64_t value;
+  if (!in.ReadVarint64(&value) || in.CurrentPosition() - start > 5 ||
+      value > INT_MAX) {
+    return false;
+  }
+  *length = static_cast<uint32_t>(value);
+  return true;
+}
+
+// Protobuf's own limit on nested groups.
+constexpr int kMaxDepth = 100;
+
+// Copies the field whose `tag` was just read from `in` to `out`, checking
+// it as protobuf's parser does (CodedInputStream alone is laxer: it takes
+// 10-byte lengths and drops their high bits). False when it is malformed.
+bool CopyField(CodedInputStream& in, uint32_t tag, CodedOutputStream& out,
+               int depth = 0) {
+  out.WriteTag(tag);
+  switch (WireFormatLite::GetTagWireType(tag)) {
+    case WireFormatLite::WIRETYPE_VARINT: {
+      uint64_t value;
+      if (!in.ReadVarint64(&value)) return false;
+      out.WriteVarint64(value);
+      return true;
+    }
+    case WireFormatLite::WIRETYPE_FIXED64: {
+      uint64_t value;
+      if (!in.ReadLittleEndian64(&value)) return false;
+      out.WriteLittleEndian64(value);
+      return true;
+    }
+    case WireFormatLite::WIRETYPE_FIXED32: {
+      uint32_t value;
+      if (!in.ReadLittleEndian32(&value)) return false;
+      out.WriteLittleEndian32(value);
+      return true;
+    }
+    case WireFormatLite::WIRETYPE_LENGTH_DELIMITED: {
+      uint32_t length;
+      std::string bytes;
+      if (!ReadLength(in, &length) ||
+          !in.ReadString(&bytes, static_cast<int>(length))) {
+        return false;
+      }
+      out.WriteVarint32(length);
+      out.WriteString(bytes);
+      return true;
+    }
+    case WireFormatLite::WIRETYPE_START_GROUP: {
+      if (depth >= kMaxDepth) return false;
+      const uint32_t end =
+          WireFormatLite::MakeTag(WireFormatLite::GetTagFieldNumber(tag),
+                                  WireFormatLite::WIRETYPE_END_GROUP);
+      bool malformed = false;
+      while (const uint32_t inner = ReadTag(in, &malformed)) {
+        if (inner == end) {
+          out.WriteTag(end);
+          return true;
+        }
+        if (!CopyField(in, inner, out, depth + 1)) return false;
+      }
+      return false;  // the input ended inside the group
+    }
+    default:  // END_GROUP without its START_GROUP, or wire types 6 and 7
+      return false;
+  }
+}
+
 // Reads the body of a Tensor field (its length already read): records the
 // data's place and copies every other field to `tensor->fields`.
 absl::Status ReadTensor(CodedInputStream& in, uint32_t length,
                         TensorField* tensor) {
-  if (length > INT_MAX) return Malformed(in);
   tensor->present = true;
   const CodedInputStream::Limit limit = in.PushLimit(static_cast<int>(length));
+  bool malformed = false;
   {
     StringOutputStream stream(&tensor->fields);
     CodedOutputStream fields(&stream);
-    while (const uint32_t tag = in.ReadTag()) {
+    while (const uint32_t tag = ReadTag(in, &malformed)) {
       if (tag == kDataTag) {
         uint32_t size;
-        if (!in.ReadVarint32(&size) || size > INT_MAX) return Malformed(in);
+        if (!ReadLength(in, &size)) return Malformed(in);
         const Range data{static_cast<size_t>(in.CurrentPosition()), size};
         if (!in.Skip(static_cast<int>(size))) return Malformed(in);
         tensor->data = data;
-      } else if (!WireFormatLite::SkipField(&in, tag, &fields)) {
+      } else if (!CopyField(in, tag, fields)) {
         return Malformed(in);
       }
     }
   }
-  if (!in.ConsumedEntireMessage()) return Malformed(in);
+  // Ending early is legitimate only at the field's announced end: the
+  // stream itself may not end inside it.
+  if (malformed || !in.ConsumedEntireMessage() || in.BytesUntilLimit() != 0) {
+    return Malformed(in);
+  }
   in.PopLimit(limit);
   return absl::OkStatus();
 }
@@ -107,22 +195,23 @@ absl::StatusOr<SplitMessage> Split(grpc::ByteBuffer& message,
     CodedInputStream in(&reader);
     StringOutputStream stream(&split.skeleton);
     CodedOutputStream others(&stream);
-    while (const uint32_t tag = in.ReadTag()) {
+    bool malformed = false;
+    while (const uint32_t tag = ReadTag(in, &malformed)) {
       const auto field = std::find(tensor_fields.begin(), tensor_fields.end(),
                                    WireFormatLite::GetTagFieldNumber(tag));
       if (field != tensor_fields.end() &&
           WireFormatLite::GetTagWireType(tag) ==
               WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
         uint32_t length;
-        if (!in.ReadVarint32(&length)) return Malformed(in);
+        if (!ReadLength(in, &length)) return Malformed(in);
         absl::Status status =
             ReadTensor(in, length, &tensors[field - tensor_fields.begin()]);
         if (!status.ok()) return status;
-      } else if (!WireFormatLite::SkipField(&in, tag, &others)) {
+      } else if (!CopyField(in, tag, others)) {
         return Malformed(in);
       }
     }
-    if (!in.ConsumedEntireMessage()) return Malformed(in);
+    if (malformed || !in.ConsumedEntireMessage()) return Malformed(in);
     for (size_t i = 0; i < tensors.size(); ++i) {
       if (!tensors[i].present) continue;
       WriteLengthDelimitedHeader(tensor_fields[i], tensors[i].fields.size(),

@@ -41,10 +41,11 @@ trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true' EXIT
 bench() { "$BIN/tensor_transform_client" bench --target="127.0.0.1:$PORT" \
             --format=json "$@" 2>>"$OUT/bench.log"; }
 
+cat /proc/loadavg >"$OUT/loadavg_start"
 log "kernels, memory floors and NumPy"
 bash "$ROOT/scripts/bench_kernels.sh" "$OUT"
 
-log "TCP echo floor, 200 MB"
+log "TCP echo floors, 200 MB: pipelined and store-and-forward"
 "$BIN/tcp_echo" --bytes=200000000 --repeats="$REPEATS" >"$OUT/tcp_echo.json"
 
 log "RPC round trips, 5000x5000 float64, every rpc x method x mode"
@@ -93,6 +94,7 @@ for kib in 1 16 256 1024 16384 262144 1048576; do
 done | python3 -c "import json,sys; print(json.dumps([r for l in sys.stdin for r in json.loads(l)]))" >"$OUT/growth.json"
 stop_server >/dev/null
 
+cat /proc/loadavg >"$OUT/loadavg_end"
 log "report"
 python3 "$ROOT/scripts/bench_report.py" "$OUT"
 cat "$OUT/report.md"

@@ -24,21 +24,49 @@ def load(out, name):
         return json.load(f)
 
 
+def read(out, name):
+    path = os.path.join(out, name)
+    if not os.path.exists(path):
+        return "unknown"
+    with open(path) as f:
+        return " ".join(f.read().split()[:3])
+
+
+def cpu_model():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.machine()
+
+
 def goal(name, measured, limit, holds):
     return {"goal": name, "measured": measured, "limit": limit, "holds": holds}
 
 
+# The TCP echo each mode is held to (tests/perf/tcp_echo.cc): a unary reply
+# cannot start before its request has arrived, a stream overlaps both ways.
+ECHO_FOR_MODE = {"unary": "store_and_forward", "stream": "pipelined"}
+
+
 def rpc_goals(echo, rows):
-    """Goal 2: every RPC and mode within 1.5x of the TCP echo floor."""
-    floor_ms = echo["seconds_p50"] * 1000
+    """Goal 2: every RPC and mode within 1.5x of its TCP echo floor; the
+    ratio to the other echo is shown too. Each (rpc, mode) is judged by its
+    fastest method."""
     best = {}
     for r in rows:
         key = (r["rpc"], r["mode"])
         best[key] = min(best.get(key, float("inf")), r["latency_ms"]["p50"])
-    goals = [goal(f"{rpc} {mode}: p50 vs TCP echo ({floor_ms:.0f} ms)",
-                  f"{ms:.0f} ms = {ms / floor_ms:.2f}x", "<= 1.5x",
-                  ms <= 1.5 * floor_ms)
-             for (rpc, mode), ms in sorted(best.items())]
+    goals = []
+    for (rpc, mode), ms in sorted(best.items()):
+        floor = echo[ECHO_FOR_MODE[mode]]["seconds_p50"] * 1000
+        other = min(e["seconds_p50"] for e in
+                    (echo["pipelined"], echo["store_and_forward"])) * 1000
+        goals.append(goal(
+            f"{rpc} {mode}: p50 vs {ECHO_FOR_MODE[mode]} TCP echo "
+            f"({floor:.0f} ms)",
+            f"{ms:.0f} ms = {ms / floor:.2f}x (vs the faster echo: "
+            f"{ms / other:.2f}x)", "<= 1.5x", ms <= 1.5 * floor))
     for mode in ("unary", "stream"):
         a, i = best.get(("apply", mode)), best.get(("inplace", mode))
         if a and i:
@@ -108,8 +136,10 @@ def main(out):
     if growth:
         goals.append(growth_goal(growth))
 
-    md = [f"# Performance report\n\nMachine: {platform.machine()}, "
-          f"{os.cpu_count()} cores, {platform.platform()}.\n",
+    md = [f"# Performance report\n\nMachine: {cpu_model()}, "
+          f"{os.cpu_count()} cores, {platform.platform()}. Load average "
+          f"(1/5/15 min) at the start: {read(out, 'loadavg_start')}; at the "
+          f"end: {read(out, 'loadavg_end')}.\n",
           "## Goals\n",
           table(goals, [("goal", lambda g: g["goal"]),
                         ("measured", lambda g: g["measured"]),
@@ -120,7 +150,10 @@ def main(out):
             md += ["\n## Kernels\n", f.read()]
     if rpc:
         md += ["\n## RPC round trips, 200 MB float64\n",
-               f"TCP echo floor p50: {echo['seconds_p50'] * 1000:.0f} ms.\n",
+               "TCP echo of the same 200 MB (tests/perf/tcp_echo.cc), p50: "
+               f"pipelined {echo['pipelined']['seconds_p50'] * 1000:.0f} ms, "
+               "store-and-forward "
+               f"{echo['store_and_forward']['seconds_p50'] * 1000:.0f} ms.\n",
                table(rpc, [("rpc", lambda r: r["rpc"]),
                            ("method", lambda r: r["method"]),
                            ("mode", lambda r: r["mode"]),

@@ -13,7 +13,7 @@ struct BufferPool::Buffer {
 };
 
 BufferPool::~BufferPool() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [capacity, memory] : idle_) std::free(memory);
 }
 
@@ -21,7 +21,7 @@ grpc::Slice BufferPool::Take(size_t size) {
   void* memory = nullptr;
   size_t capacity = size;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     auto it = idle_.lower_bound(size);
     if (it != idle_.end() && it->first <= 2 * size) {
       capacity = it->first;
@@ -39,7 +39,7 @@ grpc::Slice BufferPool::Take(size_t size) {
 }
 
 size_t BufferPool::idle_bytes() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return idle_bytes_;
 }
 
@@ -47,7 +47,7 @@ void BufferPool::Return(void* buffer) {
   auto* b = static_cast<Buffer*>(buffer);
   BufferPool* pool = b->pool;
   {
-    absl::MutexLock lock(&pool->mu_);
+    std::lock_guard<std::mutex> lock(pool->mu_);
     if (pool->idle_bytes_ + b->capacity <= pool->max_idle_) {
       pool->idle_.emplace(b->capacity, b->memory);
       pool->idle_bytes_ += b->capacity;

@@ -12,9 +12,7 @@
 
 #include <cstddef>
 #include <map>
-
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 
 namespace tensor_transform::server {
 
@@ -38,9 +36,11 @@ class BufferPool {
   static void Return(void* buffer);
 
   const size_t max_idle_;
-  mutable absl::Mutex mu_;
-  std::multimap<size_t, void*> idle_ ABSL_GUARDED_BY(mu_);  // capacity -> mem
-  size_t idle_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  // A std::mutex, not an absl::Mutex: ThreadSanitizer sees pthread locks,
+  // not those of the uninstrumented Abseil library.
+  mutable std::mutex mu_;              // guards the members below
+  std::multimap<size_t, void*> idle_;  // capacity -> memory
+  size_t idle_bytes_ = 0;
 };
 
 // The process's pool for unary outputs: idle buffers up to 512 MiB (two

@@ -1,18 +1,15 @@
 #include "server/read_gate.h"
 
-#include "absl/time/time.h"
+#include <chrono>
 
 namespace tensor_transform::server {
 
 bool ReadGate::Enter(const grpc::ServerContextBase& context) {
   if (slots_ == 0) return true;
-  absl::MutexLock lock(&mu_);
-  const auto free = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return busy_ < slots_;
-  };
+  std::unique_lock<std::mutex> lock(mu_);
   // gRPC has no callback for a cancelled sync call: look every 10 ms.
-  while (
-      !mu_.AwaitWithTimeout(absl::Condition(&free), absl::Milliseconds(10))) {
+  while (!freed_.wait_for(lock, std::chrono::milliseconds(10),
+                          [this] { return busy_ < slots_; })) {
     if (context.IsCancelled()) return false;
   }
   ++busy_;
@@ -21,8 +18,11 @@ bool ReadGate::Enter(const grpc::ServerContextBase& context) {
 
 void ReadGate::Leave() {
   if (slots_ == 0) return;
-  absl::MutexLock lock(&mu_);
-  --busy_;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --busy_;
+  }
+  freed_.notify_one();
 }
 
 }  // namespace tensor_transform::server

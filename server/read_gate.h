@@ -16,8 +16,8 @@
 
 #include <grpcpp/server_context.h>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include <condition_variable>
+#include <mutex>
 
 namespace tensor_transform::server {
 
@@ -34,8 +34,11 @@ class ReadGate {
 
  private:
   const int slots_;
-  absl::Mutex mu_;
-  int busy_ ABSL_GUARDED_BY(mu_) = 0;
+  // Standard primitives, not Abseil's: ThreadSanitizer sees pthread locks,
+  // not those of the uninstrumented Abseil library.
+  std::mutex mu_;  // guards busy_
+  std::condition_variable freed_;
+  int busy_ = 0;
 };
 
 }  // namespace tensor_transform::server

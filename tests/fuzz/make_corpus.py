@@ -34,17 +34,23 @@ def tensor(dtype, shape, extra=0):
     return pb.Tensor(dtype=dtype, shape=shape, data=data)
 
 
+# Validation inputs: the request type (0 apply, 1 gradient), where the
+# message is cut into two slices, then the message.
+APPLY = b"\0\x07"
+GRADIENT = b"\1\x07"
+
+
 def validation_seeds():
     for dtype in ITEMSIZE:
         name = pb.DType.Name(dtype).lower()
         for method in range(5):
             request = pb.ApplyRequest(tensor=tensor(dtype, [3, 5]), method=method)
-            write("validation", f"apply_{name}_{method}", b"\0" + request.SerializeToString())
+            write("validation", f"apply_{name}_{method}", APPLY + request.SerializeToString())
         x = tensor(dtype, [7])
         write("validation", f"gradient_{name}",
-              b"\1" + pb.GradientRequest(x=x).SerializeToString())
+              GRADIENT + pb.GradientRequest(x=x).SerializeToString())
         write("validation", f"gradient_upstream_{name}",
-              b"\1" + pb.GradientRequest(x=x, upstream=x).SerializeToString())
+              GRADIENT + pb.GradientRequest(x=x, upstream=x).SerializeToString())
     broken = {
         "length_mismatch": pb.ApplyRequest(tensor=tensor(pb.FLOAT32, [4], 1)),
         "negative_dim": pb.ApplyRequest(tensor=tensor(pb.FLOAT64, [2, -1])),
@@ -55,10 +61,10 @@ def validation_seeds():
         "empty": pb.ApplyRequest(tensor=tensor(pb.FLOAT16, [0, 9])),
     }
     for name, request in broken.items():
-        write("validation", name, b"\0" + request.SerializeToString())
+        write("validation", name, APPLY + request.SerializeToString())
     gradient = pb.GradientRequest(x=tensor(pb.FLOAT32, [4]), upstream=tensor(pb.FLOAT32, [5]),
                                   method=pb.ABS)
-    write("validation", "gradient_mismatch", b"\1" + gradient.SerializeToString())
+    write("validation", "gradient_mismatch", GRADIENT + gradient.SerializeToString())
 
 
 def header(dtype, method, upstream, dims):
