@@ -24,7 +24,7 @@ struct BenchConfig {
   std::vector<int64_t> shape = {5000, 5000};
   int warmup = 1;   // untimed calls per row
   int repeats = 5;  // timed calls per row
-  int64_t chunk_bytes = int64_t{4} << 20;
+  int64_t chunk_bytes = kDefaultChunkBytes;
   std::vector<Rpc> rpcs = {Rpc::kApply, Rpc::kApplyInPlace, Rpc::kGradient};
   std::vector<Mode> modes = {Mode::kUnary, Mode::kStream};
   uint64_t seed = 42;

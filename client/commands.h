@@ -31,7 +31,7 @@ struct BenchCommandConfig {
   std::string warmup = "1";  // untimed calls per row
   std::string rpcs = "apply,inplace,gradient";
   std::string modes = "unary,stream";
-  int64_t chunk_bytes = int64_t{4} << 20;
+  int64_t chunk_bytes = kDefaultChunkBytes;
   std::string format = "table";
   uint64_t seed = 42;
 };
@@ -46,7 +46,7 @@ struct ApplyCommandConfig {
   std::string upstream;  // gradient: optional .npy upstream
   std::string rpc = "apply";
   std::string method;  // "": the server's default
-  int64_t chunk_bytes = int64_t{4} << 20;
+  int64_t chunk_bytes = kDefaultChunkBytes;
 };
 // Streams when the request exceeds the server's unary cap; writes the result
 // to config.out_path and the server's compute time to `err`.

@@ -34,7 +34,7 @@ struct LoadCommandConfig {
   std::string rpc = "apply";  // a mix: rpc[:method][=weight],...
   std::string method;         // for entries without one; "": server default
   std::string mode = "unary";
-  int64_t chunk_bytes = int64_t{4} << 20;
+  int64_t chunk_bytes = kDefaultChunkBytes;
   std::string shape = "1000x1000";
   std::string dtype = "float64";
   std::string distribution = "uniform";

@@ -3,7 +3,7 @@
 // when verifying, the expected response of each entry computed once with the
 // core's scalar reference. Calls then share these read-only buffers.
 //
-//   LoadWorkload workload(mix, Mode::kUnary, 4 << 20, std::move(tensor),
+//   LoadWorkload workload(mix, Mode::kUnary, 1 << 20, std::move(tensor),
 //                         /*verify=*/true);
 //   const Payload& p = workload.payload(workload.order().At(call));
 #ifndef TENSOR_TRANSFORM_CLIENT_LOAD_WORKLOAD_H_

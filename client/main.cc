@@ -62,7 +62,8 @@ ABSL_FLAG(std::string, method, "",
           "apply, load: maximum|multiply|abs|masked for calls whose --rpc "
           "names none; empty lets the server choose");
 ABSL_FLAG(std::string, mode, "unary", "load: unary|stream");
-ABSL_FLAG(int64_t, chunk_bytes, int64_t{4} << 20, "bytes per streamed chunk");
+ABSL_FLAG(int64_t, chunk_bytes, tensor_transform::client::kDefaultChunkBytes,
+          "bytes per streamed chunk");
 ABSL_FLAG(int, repeats, 5, "bench: timed calls per row");
 ABSL_FLAG(std::optional<std::string>, warmup, std::nullopt,
           "bench: untimed calls per row (default 1); load: calls (100) or a "

@@ -24,8 +24,14 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/tensor_transform.grpc.pb.h"
+#include "server/service.h"
 
 namespace tensor_transform::client {
+
+// Bytes per streamed chunk unless told otherwise: what the server
+// recommends (Describe's recommended_chunk_bytes).
+inline constexpr int64_t kDefaultChunkBytes =
+    server::kDefaultRecommendedChunkBytes;
 
 enum class Rpc { kApply, kApplyInPlace, kGradient };
 enum class Mode { kUnary, kStream };
@@ -41,7 +47,7 @@ struct CallSpec {
   core::DType dtype = core::DType::kFloat64;
   std::vector<int64_t> shape;
   Mode mode = Mode::kUnary;
-  int64_t chunk_bytes = int64_t{4} << 20;  // stream mode only
+  int64_t chunk_bytes = kDefaultChunkBytes;  // stream mode only
 };
 
 struct CallResult {

@@ -4,8 +4,11 @@
 # throughput, server memory, growth with size. Every ratio is measured side by
 # side in this one run. Writes OUT_DIR/report.md and OUT_DIR/report.json.
 #
-#   scripts/bench.sh [OUT_DIR]        (default build/bench; ~15 min)
+#   scripts/bench.sh [OUT_DIR]        (default build/bench; ~20 min)
 #   REPEATS=10 scripts/bench.sh       (more timed calls per RPC row)
+#   STAGES="memory growth" scripts/bench.sh   (rerun some stages, then the
+#       report from all results in OUT_DIR; stages: kernels echo rpc sweep
+#       small memory growth)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 OUT="${1:-$BUILD_DIR/bench}"
@@ -14,6 +17,11 @@ mkdir -p "$OUT"
 ensure_packages
 build
 BIN="$BUILD_DIR"
+STAGES=" ${STAGES:-kernels echo rpc sweep small memory growth} "
+stage() { [[ "$STAGES" == *" $1 "* ]]; }
+# Debian's python3, with its grpcio and NumPy (one earlier on PATH may lack
+# them).
+PY=/usr/bin/python3
 export PYTHONPATH="$BUILD_DIR/generated/python"
 # Transparent huge pages for glibc's heap: payload buffers fault in 2 MiB at a
 # time (see server/allocator.h).
@@ -42,25 +50,34 @@ bench() { "$BIN/tensor_transform_client" bench --target="127.0.0.1:$PORT" \
             --format=json "$@" 2>>"$OUT/bench.log"; }
 
 cat /proc/loadavg >"$OUT/loadavg_start"
+if stage kernels; then
 log "kernels, memory floors and NumPy"
 bash "$ROOT/scripts/bench_kernels.sh" "$OUT"
+fi
 
+if stage echo; then
 log "TCP echo floors, 200 MB: pipelined and store-and-forward"
 "$BIN/tcp_echo" --bytes=200000000 --repeats="$REPEATS" >"$OUT/tcp_echo.json"
+fi
 
+if stage rpc; then
 log "RPC round trips, 5000x5000 float64, every rpc x method x mode"
 start_server
 bench --repeats="$REPEATS" >"$OUT/rpc.json"
 stop_server >/dev/null
+fi
 
+if stage sweep; then
 log "chunk-size sweep (ApplyStream, 200 MB)"
 start_server
 for chunk in 262144 1048576 4194304 16777216 67108864; do
   bench --rpcs=apply --modes=stream --repeats="$REPEATS" --chunk_bytes=$chunk |
-    python3 -c "import json,sys; r=json.load(sys.stdin); [x.update(chunk_bytes=$chunk) for x in r]; print(json.dumps(r))"
-done | python3 -c "import json,sys; print(json.dumps([r for l in sys.stdin for r in json.loads(l)]))" >"$OUT/chunk_sweep.json"
+    "$PY" -c "import json,sys; r=json.load(sys.stdin); [x.update(chunk_bytes=$chunk) for x in r]; print(json.dumps(r))"
+done | "$PY" -c "import json,sys; print(json.dumps([r for l in sys.stdin for r in json.loads(l)]))" >"$OUT/chunk_sweep.json"
 stop_server >/dev/null
+fi
 
+if stage small; then
 # The load tool issues only tensor RPCs, so the cheapest call it can make, an
 # Apply of 0 elements (no payload, no kernel work), stands in for Describe.
 log "small tensors: 1 KiB Apply vs an empty Apply at concurrency 16"
@@ -71,7 +88,9 @@ for elements in 0 128; do
     --warmup=1s --format=json >"$OUT/small_$elements.json" 2>>"$OUT/bench.log"
 done
 stop_server >/dev/null
+fi
 
+if stage memory; then
 log "server peak memory"
 {
   for rpc in apply inplace; do
@@ -80,21 +99,25 @@ log "server peak memory"
     echo "{\"case\": \"unary_$rpc\", \"payload_bytes\": 200000000, \"peak_rss_bytes\": $(stop_server)}"
   done
   start_server
-  stream=$(python3 "$ROOT/scripts/stream_rss.py" --target="127.0.0.1:$PORT" --bytes=4294967296)
+  stream=$("$PY" "$ROOT/scripts/stream_rss.py" --target="127.0.0.1:$PORT" --bytes=4294967296)
   echo "{\"case\": \"stream_4gib\", \"payload_bytes\": 4294967296, \"peak_rss_bytes\": $(stop_server), \"client\": $stream}"
-} | python3 -c "import json,sys; print(json.dumps([json.loads(l) for l in sys.stdin]))" >"$OUT/memory.json"
+} | "$PY" -c "import json,sys; print(json.dumps([json.loads(l) for l in sys.stdin]))" >"$OUT/memory.json"
+fi
 
+if stage growth; then
 log "growth: 1 KiB .. 1 GiB (streaming above the unary cap)"
 start_server
 for kib in 1 16 256 1024 16384 262144 1048576; do
   n=$((kib * 128))  # float64 elements
   if [ $kib -le 262144 ]; then mode=unary; else mode=stream; fi
   reps=$REPEATS; [ $kib -le 1024 ] && reps=50
-  bench --rpcs=apply --modes=$mode --shape=$n --repeats=$reps
-done | python3 -c "import json,sys; print(json.dumps([r for l in sys.stdin for r in json.loads(l)]))" >"$OUT/growth.json"
+  bench --rpcs=apply --modes=$mode --shape=$n --repeats=$reps |
+    "$PY" -c "import json,sys; print(json.dumps(json.load(sys.stdin)))"
+done | "$PY" -c "import json,sys; print(json.dumps([r for l in sys.stdin for r in json.loads(l)]))" >"$OUT/growth.json"
 stop_server >/dev/null
+fi
 
 cat /proc/loadavg >"$OUT/loadavg_end"
 log "report"
-python3 "$ROOT/scripts/bench_report.py" "$OUT"
+"$PY" "$ROOT/scripts/bench_report.py" "$OUT"
 cat "$OUT/report.md"

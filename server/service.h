@@ -30,10 +30,12 @@ namespace v1 = ::tensor_transform::v1;
 // overflow.
 inline constexpr int64_t kDefaultMaxStreamElements = int64_t{1} << 40;
 
-// Chunk size Describe recommends to streaming clients: large enough that
-// per-message overhead is small, small enough to stay well under any
-// reasonable message cap and in cache-friendly territory.
-inline constexpr int64_t kDefaultRecommendedChunkBytes = int64_t{4} << 20;
+// Chunk size Describe recommends to streaming clients, and the clients'
+// default: the fastest of 256 KiB .. 64 MiB in the chunk sweep of
+// scripts/bench.sh (200 MB ApplyStream; README "Performance: the RPC
+// path"). Smaller chunks pay per-message overhead, larger ones overlap less
+// of the transfer with the compute and leave the cache.
+inline constexpr int64_t kDefaultRecommendedChunkBytes = int64_t{1} << 20;
 
 struct ServiceConfig {
   // The unary message cap, enforced by the gRPC server (server.cc); the

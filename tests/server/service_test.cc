@@ -1,5 +1,7 @@
 // The unary RPCs and Describe against a real server, bit for bit against the
 // core's scalar reference.
+#include "server/service.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -134,7 +136,7 @@ TEST_F(ServiceTest, DescribesCapabilities) {
   EXPECT_EQ(response.max_message_bytes(), ServerConfig().max_message_bytes);
   EXPECT_EQ(response.max_rank(), 32);
   EXPECT_EQ(response.max_stream_elements(), int64_t{1} << 40);
-  EXPECT_EQ(response.recommended_chunk_bytes(), 4 << 20);
+  EXPECT_EQ(response.recommended_chunk_bytes(), kDefaultRecommendedChunkBytes);
   ASSERT_EQ(response.rpc_methods_size(), 6);
   for (const auto& rpc : response.rpc_methods()) {
     SCOPED_TRACE(rpc.rpc());
