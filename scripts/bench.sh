@@ -57,7 +57,7 @@ fi
 
 if stage echo; then
 log "TCP echo floors, 200 MB: pipelined and store-and-forward"
-"$BIN/tcp_echo" --bytes=200000000 --repeats="$REPEATS" >"$OUT/tcp_echo.json"
+"$BIN/tcp_echo" --bytes=200000000 --repeats=$((REPEATS * 3)) >"$OUT/tcp_echo.json"
 fi
 
 if stage rpc; then
@@ -110,7 +110,9 @@ start_server
 for kib in 1 16 256 1024 16384 262144 1048576; do
   n=$((kib * 128))  # float64 elements
   if [ $kib -le 262144 ]; then mode=unary; else mode=stream; fi
-  reps=$REPEATS; [ $kib -le 1024 ] && reps=50
+  reps=$REPEATS
+  [ $kib -le 262144 ] && reps=$((REPEATS * 2))
+  [ $kib -le 1024 ] && reps=50
   bench --rpcs=apply --modes=$mode --shape=$n --repeats=$reps |
     "$PY" -c "import json,sys; print(json.dumps(json.load(sys.stdin)))"
 done | "$PY" -c "import json,sys; print(json.dumps([r for l in sys.stdin for r in json.loads(l)]))" >"$OUT/growth.json"

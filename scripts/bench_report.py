@@ -11,6 +11,7 @@ growth.json.
 import json
 import os
 import platform
+import statistics
 import sys
 
 MIB = 1 << 20
@@ -44,29 +45,22 @@ def goal(name, measured, limit, holds):
     return {"goal": name, "measured": measured, "limit": limit, "holds": holds}
 
 
-# The TCP echo each mode is held to (tests/perf/tcp_echo.cc): a unary reply
-# cannot start before its request has arrived, a stream overlaps both ways.
-ECHO_FOR_MODE = {"unary": "store_and_forward", "stream": "pipelined"}
-
-
 def rpc_goals(echo, rows):
-    """Goal 2: every RPC and mode within 1.5x of its TCP echo floor; the
-    ratio to the other echo is shown too. Each (rpc, mode) is judged by its
-    fastest method."""
+    """Goal 2: every RPC and mode within 1.5x of the TCP echo of the same
+    bytes. The floor is the faster of the two echoes (tests/perf/tcp_echo.cc:
+    pipelined, as a stream overlaps both ways, and store-and-forward, as a
+    unary reply cannot start before its request has arrived): the strictest
+    reading. Each (rpc, mode) is judged by its fastest method."""
+    floor = min(echo[style]["seconds_p50"]
+                for style in ("pipelined", "store_and_forward")) * 1000
     best = {}
     for r in rows:
         key = (r["rpc"], r["mode"])
         best[key] = min(best.get(key, float("inf")), r["latency_ms"]["p50"])
-    goals = []
-    for (rpc, mode), ms in sorted(best.items()):
-        floor = echo[ECHO_FOR_MODE[mode]]["seconds_p50"] * 1000
-        other = min(e["seconds_p50"] for e in
-                    (echo["pipelined"], echo["store_and_forward"])) * 1000
-        goals.append(goal(
-            f"{rpc} {mode}: p50 vs {ECHO_FOR_MODE[mode]} TCP echo "
-            f"({floor:.0f} ms)",
-            f"{ms:.0f} ms = {ms / floor:.2f}x (vs the faster echo: "
-            f"{ms / other:.2f}x)", "<= 1.5x", ms <= 1.5 * floor))
+    goals = [goal(f"{rpc} {mode}: p50 vs TCP echo ({floor:.0f} ms)",
+                  f"{ms:.0f} ms = {ms / floor:.2f}x", "<= 1.5x",
+                  ms <= 1.5 * floor)
+             for (rpc, mode), ms in sorted(best.items())]
     for mode in ("unary", "stream"):
         a, i = best.get(("apply", mode)), best.get(("inplace", mode))
         if a and i:
@@ -104,12 +98,21 @@ def memory_goals(cases):
 
 
 def growth_goal(rows):
-    per_byte = [(r["shape"][0] * 8, r["latency_ms"]["p50"] / (r["shape"][0] * 8))
-                for r in rows if r["shape"][0] * 8 >= MIB]
-    costs = [c for _, c in per_byte]
-    spread = max(costs) / min(costs)
-    return goal("cost per byte from 1 MiB to 1 GiB (max/min)",
-                f"{spread:.2f}x", "<= 1.5x", spread <= 1.5)
+    """Goal 5: cost per byte from 1 MiB up within 1.5x. A size's cost is the
+    median over the methods of their p50s (the methods differ by noise
+    only); the spread over every single row is shown too."""
+    by_size = {}
+    for r in rows:
+        size = r["shape"][0] * 8
+        if size >= MIB:
+            by_size.setdefault(size, []).append(r["latency_ms"]["p50"] / size)
+    medians = [statistics.median(c) for c in by_size.values()]
+    every = [c for costs in by_size.values() for c in costs]
+    spread = max(medians) / min(medians)
+    return goal("cost per byte from 1 MiB to 1 GiB (max/min of the sizes' "
+                "medians over methods)",
+                f"{spread:.2f}x (every row: {max(every) / min(every):.2f}x)",
+                "<= 1.5x", spread <= 1.5)
 
 
 def table(rows, columns):
