@@ -103,6 +103,16 @@ void AppendTensor(int field, const CallSpec& spec, const std::string& data,
       {grpc::Slice(data.data(), data.size(), grpc::Slice::STATIC_SLICE)}, out);
 }
 
+// Appends a `Request`'s fields other than its tensors: relu and the method.
+template <typename Request>
+void AppendTransformAndMethod(const CallSpec& spec,
+                              std::vector<grpc::Slice>* out) {
+  Request rest;
+  rest.mutable_transform()->mutable_relu();
+  rest.set_method(ToProto(spec.method));
+  tensor_slices::AppendMessage(rest, out);
+}
+
 // The messages of one streaming call: the header, then the tensor (and the
 // upstream gradient) in chunks of whole elements. Adds the time spent
 // building and encoding each to *serialize_ns.
@@ -259,16 +269,10 @@ grpc::ByteBuffer Payload::UnaryRequest() const {
       AppendTensor(v1::GradientRequest::kUpstreamFieldNumber, spec_, upstream_,
                    &slices);
     }
-    v1::GradientRequest rest;
-    rest.mutable_transform()->mutable_relu();
-    rest.set_method(ToProto(spec_.method));
-    tensor_slices::AppendMessage(rest, &slices);
+    AppendTransformAndMethod<v1::GradientRequest>(spec_, &slices);
   } else {
     AppendTensor(v1::ApplyRequest::kTensorFieldNumber, spec_, x_, &slices);
-    v1::ApplyRequest rest;
-    rest.mutable_transform()->mutable_relu();
-    rest.set_method(ToProto(spec_.method));
-    tensor_slices::AppendMessage(rest, &slices);
+    AppendTransformAndMethod<v1::ApplyRequest>(spec_, &slices);
   }
   return grpc::ByteBuffer(slices.data(), slices.size());
 }

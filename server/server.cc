@@ -35,11 +35,14 @@ constexpr int64_t kMaxMessageBytes = INT_MAX;  // gRPC takes an int
 // way back.
 constexpr int64_t kResponseEnvelopeBytes = int64_t{4} << 10;
 
-// The share of the budget (see ServerConfig::memory_budget_bytes) that caps
-// gRPC's buffers of requests still arriving: a quarter, since gRPC enforces
-// it only after the fact (it overshoots by up to about twice under a burst);
-// the handlers get the rest. The smallest budget lets a largest request
-// arrive alone and be held twice by its handler.
+// The budget (see ServerConfig::memory_budget_bytes): the handlers admit
+// what they hold against three quarters, the last quarter is for requests
+// still arriving. The smallest budget lets a largest request arrive alone
+// and be held twice by its handler. gRPC's own quota is the whole budget:
+// the handlers compute in the buffers gRPC received (proto/tensor_slices.h),
+// so gRPC counts what they hold too; with only the quarter it reclaimed
+// memory (cancelling calls, RESOURCE_EXHAUSTED) before the budget admitted
+// any, at times every call of a burst.
 constexpr int64_t kTransportShareDivisor = 4;
 constexpr int64_t kMinBudgetInMessages = 4;
 
@@ -138,8 +141,7 @@ void SetConnectionOptions(const ServerConfig& config,
   builder->SetMaxSendMessageSize(static_cast<int>(std::min(
       config.max_message_bytes + kResponseEnvelopeBytes, kMaxMessageBytes)));
   grpc::ResourceQuota quota("tensor_transform_server");
-  quota.Resize(
-      static_cast<size_t>(config.memory_budget_bytes / kTransportShareDivisor));
+  quota.Resize(static_cast<size_t>(config.memory_budget_bytes));
   if (config.threads > 0) {
     // The quota counts gRPC's polling thread too, and the sync server only
     // takes a call while another thread is left polling: N threads serve
@@ -220,7 +222,7 @@ RunningServerImpl::RunningServerImpl(const ServerConfig& config)
       tracker_(&budget_, &metrics_) {
   ServiceConfig service_config;
   service_config.max_message_bytes = config.max_message_bytes;
-  // As many largest requests as the handlers' budget holds may be received
+  // As many largest requests as the handlers' share holds may be received
   // at once (at least 3, as the budget is at least 4 messages).
   service_config.max_concurrent_unary_reads = static_cast<int>(
       HandlerShare(config.memory_budget_bytes) / config.max_message_bytes);

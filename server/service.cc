@@ -81,7 +81,8 @@ grpc::ByteBuffer Respond(const v1::Tensor& like, std::vector<grpc::Slice> data,
   tensor.set_dtype(like.dtype());
   *tensor.mutable_shape() = like.shape();
   std::vector<grpc::Slice> slices;
-  tensor_slices::AppendTensor(1, tensor, std::move(data), &slices);
+  tensor_slices::AppendTensor(v1::TransformResponse::kTensorFieldNumber, tensor,
+                              std::move(data), &slices);
   v1::TransformResponse rest;
   rest.set_method(MethodToProto(method));
   rest.set_server_compute_ns(ns);

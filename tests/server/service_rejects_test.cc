@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "tests/server/raw_call.h"
 #include "tests/server/test_support.h"
 
 namespace tensor_transform::server {
@@ -137,6 +139,21 @@ TEST_F(RejectsTest, RejectsUnknownMethod) {
   v1::ApplyRequest request = ValidApply();
   request.set_method(static_cast<v1::Method>(42));
   ExpectApplyRejected(request, StatusCode::INVALID_ARGUMENT, "method: 42");
+}
+
+TEST_F(RejectsTest, RejectsBytesThatAreNotProtobuf) {
+  // An ApplyRequest whose tensor field announces 64 bytes and ends after 2:
+  // the unary handlers split requests themselves (proto/tensor_slices.h).
+  for (const char* rpc : {"Apply", "ApplyInPlace", "Gradient"}) {
+    std::string response;
+    const grpc::Status status = test_support::RawUnary(
+        channel(), absl::StrCat("/tensor_transform.v1.TensorTransform/", rpc),
+        std::string("\x0a\x40\x10\x02", 4), &response);
+    EXPECT_EQ(status.error_code(), StatusCode::INVALID_ARGUMENT) << rpc;
+    EXPECT_NE(status.error_message().find("not valid protobuf"),
+              std::string::npos)
+        << status.error_message();
+  }
 }
 
 TEST_F(RejectsTest, RejectsUnknownTransform) {

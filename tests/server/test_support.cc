@@ -129,9 +129,10 @@ void ServerTest::StartWithCap(int64_t max_message_bytes) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);  // the server's cap is under test
   args.SetMaxSendMessageSize(-1);
-  stub_ = v1::TensorTransform::NewStub(
+  channel_ =
       grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                grpc::InsecureChannelCredentials(), args));
+                                grpc::InsecureChannelCredentials(), args);
+  stub_ = v1::TensorTransform::NewStub(channel_);
 }
 
 std::string StreamResult::Data() const {

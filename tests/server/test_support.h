@@ -64,9 +64,11 @@ class ServerTest : public ::testing::Test {
   void SetUp() override { StartWithCap(ServerConfig().max_message_bytes); }
   void StartWithCap(int64_t max_message_bytes);
   v1::TensorTransform::Stub& stub() { return *stub_; }
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 
  private:
   std::unique_ptr<RunningServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::TensorTransform::Stub> stub_;
 };
 
