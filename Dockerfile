@@ -55,7 +55,7 @@ RUN apt-get update \
 COPY --from=build /out/ /usr/local/bin/
 USER 10001:10001
 # Transparent huge pages for glibc's heap: payload buffers fault in 2 MiB at
-# a time (server/allocator.h; README "Performance: the RPC path").
+# a time (core/allocator.h; README "Performance: the RPC path").
 ENV GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 EXPOSE 50051
 # On SIGTERM the server lets in-flight calls finish (--grace_period) and

@@ -4,7 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
-#include "server/security.h"
+#include "proto/secret_file.h"
 
 namespace tensor_transform::client {
 namespace {
@@ -30,13 +30,13 @@ absl::Status Validate(const ClientSecurityConfig& config) {
 absl::StatusOr<grpc::SslCredentialsOptions> TlsOptions(
     const ClientSecurityConfig& config) {
   grpc::SslCredentialsOptions options;
-  auto ca = server::ReadSecretFile(config.tls_ca_file, "--tls_ca");
+  auto ca = ReadSecretFile(config.tls_ca_file, "--tls_ca");
   if (!ca.ok()) return ca.status();
   options.pem_root_certs = *std::move(ca);
   if (!config.tls_cert_file.empty()) {
-    auto cert = server::ReadSecretFile(config.tls_cert_file, "--tls_cert");
+    auto cert = ReadSecretFile(config.tls_cert_file, "--tls_cert");
     if (!cert.ok()) return cert.status();
-    auto key = server::ReadSecretFile(config.tls_key_file, "--tls_key");
+    auto key = ReadSecretFile(config.tls_key_file, "--tls_key");
     if (!key.ok()) return key.status();
     options.pem_cert_chain = *std::move(cert);
     options.pem_private_key = *std::move(key);
@@ -57,7 +57,7 @@ MakeChannelCredentials(const ClientSecurityConfig& config) {
       grpc::SslCredentials(*options);
   if (config.auth_token_file.empty()) return credentials;
   auto token =
-      server::ReadSecretFile(config.auth_token_file, "--auth_token_file");
+      ReadSecretFile(config.auth_token_file, "--auth_token_file");
   if (!token.ok()) return token.status();
   return grpc::CompositeChannelCredentials(
       credentials, grpc::AccessTokenCredentials(

@@ -20,7 +20,7 @@
 #include "client/commands.h"
 #include "client/credentials.h"
 #include "client/load_command.h"
-#include "server/allocator.h"
+#include "core/allocator.h"
 
 ABSL_FLAG(std::string, target, "",
           "server address: host:port or any gRPC target, calls balanced "
@@ -224,7 +224,7 @@ std::vector<char*> ParseFlags(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   namespace tc = tensor_transform::client;
-  tensor_transform::server::ConfigureAllocatorForLargePayloads();
+  tensor_transform::core::ConfigureAllocatorForLargePayloads();
   // One malloc arena: load workers and gRPC's threads pass MB-sized buffers
   // between them, and with an arena per thread every call page-faulted in
   // fresh memory: 8x the page faults, and on the 2-core machine `load

@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/generic_call.h"
 #include "proto/tensor_slices.h"
-#include "server/wire.h"
+#include "proto/wire.h"
 
 namespace tensor_transform::client {
 namespace {
@@ -43,7 +43,7 @@ std::optional<E> ValueOf(const std::pair<E, absl::string_view> (&names)[N],
 }
 
 v1::Method ToProto(std::optional<core::Method> method) {
-  return method ? server::MethodToProto(*method) : v1::METHOD_UNSPECIFIED;
+  return method ? wire::MethodToProto(*method) : v1::METHOD_UNSPECIFIED;
 }
 
 using Clock = std::chrono::steady_clock;
@@ -96,7 +96,7 @@ void SetTimeout(absl::Duration timeout, grpc::ClientContext* context) {
 void AppendTensor(int field, const CallSpec& spec, const std::string& data,
                   std::vector<grpc::Slice>* out) {
   v1::Tensor tensor;
-  tensor.set_dtype(server::DTypeToProto(spec.dtype));
+  tensor.set_dtype(wire::DTypeToProto(spec.dtype));
   tensor.mutable_shape()->Add(spec.shape.begin(), spec.shape.end());
   tensor_slices::AppendTensor(
       field, tensor,
@@ -129,7 +129,7 @@ class StreamWriter {
     v1::StreamHeader* header = request_.mutable_header();
     header->mutable_transform()->mutable_relu();
     header->set_method(ToProto(spec.method));
-    header->set_dtype(server::DTypeToProto(spec.dtype));
+    header->set_dtype(wire::DTypeToProto(spec.dtype));
     header->mutable_shape()->Add(spec.shape.begin(), spec.shape.end());
     header->set_has_upstream(!upstream_.empty());
   }

@@ -24,14 +24,14 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/tensor_transform.grpc.pb.h"
-#include "server/service.h"
+#include "proto/wire.h"
 
 namespace tensor_transform::client {
 
 // Bytes per streamed chunk unless told otherwise: what the server
 // recommends (Describe's recommended_chunk_bytes).
 inline constexpr int64_t kDefaultChunkBytes =
-    server::kDefaultRecommendedChunkBytes;
+    wire::kDefaultRecommendedChunkBytes;
 
 enum class Rpc { kApply, kApplyInPlace, kGradient };
 enum class Mode { kUnary, kStream };

@@ -24,7 +24,7 @@ stage() { [[ "$STAGES" == *" $1 "* ]]; }
 PY=/usr/bin/python3
 export PYTHONPATH="$BUILD_DIR/generated/python"
 # Transparent huge pages for glibc's heap: payload buffers fault in 2 MiB at a
-# time (see server/allocator.h).
+# time (see core/allocator.h).
 export GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 
 SERVER_PID=""

@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 ensure_packages
 build
-# Transparent huge pages for glibc's heap (server/allocator.h).
+# Transparent huge pages for glibc's heap (core/allocator.h).
 export GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 log "benchmark: tensor_transform_client bench $*"
 exec "$BUILD_DIR/tensor_transform_client" bench "$@"

@@ -16,7 +16,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/time/time.h"
-#include "server/allocator.h"
+#include "core/allocator.h"
 #include "server/server.h"
 
 namespace {
@@ -144,7 +144,7 @@ sigset_t BlockShutdownSignals() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  ts::ConfigureAllocatorForLargePayloads();
+  tensor_transform::core::ConfigureAllocatorForLargePayloads();
   ParseFlags(argc, argv);
   // Blocked before gRPC starts its threads, which inherit the mask, so the
   // signals reach only the sigwait below: no async-signal-safety concerns.

@@ -18,11 +18,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "server/call_tracker.h"
-#include "server/http_endpoint.h"
-#include "server/memory_budget.h"
-#include "server/metrics.h"
-#include "server/service.h"
+#include "server/admission/call_tracker.h"
+#include "server/telemetry/http_endpoint.h"
+#include "server/admission/memory_budget.h"
+#include "server/telemetry/metrics.h"
+#include "server/rpc/service.h"
 
 namespace tensor_transform::server {
 namespace {

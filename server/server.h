@@ -23,7 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "server/security.h"
+#include "server/security/security.h"
 
 namespace tensor_transform::server {
 
@@ -58,7 +58,7 @@ struct ServerConfig {
   // max_connection_age_grace to finish. Infinite: never.
   absl::Duration max_connection_age = absl::InfiniteDuration();
   absl::Duration max_connection_age_grace = absl::InfiniteDuration();
-  // TLS, mutual TLS and bearer token (server/security.h); plaintext by
+  // TLS, mutual TLS and bearer token (server/security/security.h); plaintext by
   // default.
   SecurityConfig security;
   // host:port of the plain-HTTP endpoint serving /metrics (Prometheus) and

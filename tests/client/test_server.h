@@ -21,7 +21,7 @@
 #include <string>
 
 #include "proto/tensor_transform.grpc.pb.h"
-#include "server/service.h"
+#include "server/rpc/service.h"
 
 namespace tensor_transform::client::testing {
 

@@ -16,7 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "client/tensor_client.h"
 #include "proto/tensor_transform.grpc.pb.h"
-#include "server/service.h"
+#include "server/rpc/service.h"
 
 namespace tensor_transform::client {
 namespace {

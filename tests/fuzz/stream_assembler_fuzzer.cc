@@ -1,4 +1,4 @@
-// libFuzzer target: the streaming protocol (server/stream_assembler.h) on
+// libFuzzer target: the streaming protocol (server/rpc/stream_assembler.h) on
 // any sequence of messages, built from the input by a small program so that
 // the fuzzer reaches deep states (a valid header, then chunks of chosen
 // sizes, order and totals) as easily as malformed ones. Checked: an accepted
@@ -17,7 +17,7 @@
 #include <string>
 
 #include "proto/tensor_transform.pb.h"
-#include "server/stream_assembler.h"
+#include "server/rpc/stream_assembler.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace tensor_transform::server {

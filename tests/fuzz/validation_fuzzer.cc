@@ -2,7 +2,7 @@
 // are split as the server splits them (proto/tensor_slices.h: small fields
 // parsed, tensor data left in the slices), and the split must agree with
 // protobuf's own parser: both refuse, or both give the same request. Then
-// whole-request validation (server/validation.h): whatever it accepts must
+// whole-request validation (server/rpc/validation.h): whatever it accepts must
 // be self-consistent (dtype known, shape within limits, data exactly
 // elements x itemsize) and computable: the core kernel accepts it and
 // matches the scalar reference. Whatever it refuses is INVALID_ARGUMENT with
@@ -22,8 +22,8 @@
 #include "core/types.h"
 #include "proto/tensor_slices.h"
 #include "proto/tensor_transform.pb.h"
-#include "server/validation.h"
-#include "server/wire.h"
+#include "server/rpc/validation.h"
+#include "proto/wire.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace tensor_transform::server {
@@ -131,7 +131,7 @@ void FuzzApply(const v1::ApplyRequest& request) {
   if (!spec.ok()) return CheckRefusal(spec.status());
   CheckTensor(request.tensor(), spec->tensor);
   TT_FUZZ_CHECK(request.method() == v1::METHOD_UNSPECIFIED ||
-                    MethodToProto(spec->method) == request.method(),
+                    wire::MethodToProto(spec->method) == request.method(),
                 "a named method is the one used");
   CheckComputes(spec->method, spec->tensor.dtype, request.tensor().data());
 }

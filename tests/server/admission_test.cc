@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "proto/tensor_transform.grpc.pb.h"
-#include "server/memory_budget.h"
+#include "server/admission/memory_budget.h"
 #include "server/server.h"
 #include "tests/server/scrape.h"
 #include "tests/server/test_support.h"

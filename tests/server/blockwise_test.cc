@@ -1,4 +1,4 @@
-#include "server/blockwise.h"
+#include "server/rpc/blockwise.h"
 
 #include <gtest/gtest.h>
 

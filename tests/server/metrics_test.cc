@@ -1,7 +1,7 @@
 // The Prometheus exposition and the plain-HTTP endpoint that serves it: the
 // renderer alone, the listener alone, then a real server's counters after
 // calls whose outcome the test knows.
-#include "server/metrics.h"
+#include "server/telemetry/metrics.h"
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "proto/tensor_transform.grpc.pb.h"
-#include "server/http_endpoint.h"
+#include "server/telemetry/http_endpoint.h"
 #include "server/server.h"
 #include "tests/server/scrape.h"
 #include "tests/server/test_support.h"

@@ -1,6 +1,6 @@
 // The unary RPCs and Describe against a real server, bit for bit against the
 // core's scalar reference.
-#include "server/service.h"
+#include "server/rpc/service.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 
 #include "core/fastest_method.h"
 #include "server/server.h"
-#include "server/wire.h"
+#include "proto/wire.h"
 #include "tests/server/test_support.h"
 
 namespace tensor_transform::server {
@@ -66,8 +66,8 @@ void ExpectApplyMatchesReference(v1::TensorTransform::Stub& stub,
         ASSERT_TRUE(status.ok()) << status.error_message();
         // METHOD_UNSPECIFIED: the method measured fastest for the dtype.
         const v1::Method used = method == v1::METHOD_UNSPECIFIED
-                                    ? MethodToProto(core::FastestMethod(
-                                          *DTypeFromProto(dtype, "dtype")))
+                                    ? wire::MethodToProto(core::FastestMethod(
+                                          *wire::DTypeFromProto(dtype, "dtype")))
                                     : method;
         ExpectTensorResponse(
             response, request.tensor(), used,
@@ -132,11 +132,12 @@ TEST_F(ServiceTest, DescribesCapabilities) {
             std::vector<std::string>{"relu"});
   EXPECT_EQ(response.dtypes_size(), 8);
   EXPECT_EQ(response.default_method(),
-            MethodToProto(core::FastestMethod(core::DType::kFloat64)));
+            wire::MethodToProto(core::FastestMethod(core::DType::kFloat64)));
   EXPECT_EQ(response.max_message_bytes(), ServerConfig().max_message_bytes);
   EXPECT_EQ(response.max_rank(), 32);
   EXPECT_EQ(response.max_stream_elements(), int64_t{1} << 40);
-  EXPECT_EQ(response.recommended_chunk_bytes(), kDefaultRecommendedChunkBytes);
+  EXPECT_EQ(response.recommended_chunk_bytes(),
+            wire::kDefaultRecommendedChunkBytes);
   ASSERT_EQ(response.rpc_methods_size(), 6);
   for (const auto& rpc : response.rpc_methods()) {
     SCOPED_TRACE(rpc.rpc());

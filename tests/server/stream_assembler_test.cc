@@ -1,4 +1,4 @@
-#include "server/stream_assembler.h"
+#include "server/rpc/stream_assembler.h"
 
 #include <gtest/gtest.h>
 

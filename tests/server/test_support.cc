@@ -7,13 +7,13 @@
 #include "absl/strings/str_cat.h"
 #include "core/reference.h"
 #include "core/types.h"
-#include "server/wire.h"
+#include "proto/wire.h"
 
 namespace tensor_transform::server::test_support {
 namespace {
 
 core::DType CoreDType(v1::DType dtype) {
-  return DTypeFromProto(dtype, "test dtype").value();
+  return wire::DTypeFromProto(dtype, "test dtype").value();
 }
 
 const uint8_t* Data(const std::string& s) {
@@ -39,7 +39,7 @@ OpenStream(v1::TensorTransform::Stub& stub, StreamRpc rpc,
 std::vector<v1::DType> AllDTypes() {
   std::vector<v1::DType> dtypes;
   for (core::DType dtype : core::kAllDTypes) {
-    dtypes.push_back(DTypeToProto(dtype));
+    dtypes.push_back(wire::DTypeToProto(dtype));
   }
   return dtypes;
 }
@@ -47,7 +47,7 @@ std::vector<v1::DType> AllDTypes() {
 std::vector<v1::Method> AllMethods() {
   std::vector<v1::Method> methods;
   for (core::Method method : core::kAllMethods) {
-    methods.push_back(MethodToProto(method));
+    methods.push_back(wire::MethodToProto(method));
   }
   return methods;
 }

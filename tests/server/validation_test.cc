@@ -1,4 +1,4 @@
-#include "server/validation.h"
+#include "server/rpc/validation.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/fastest_method.h"
-#include "server/wire.h"
+#include "proto/wire.h"
 #include "tests/server/test_support.h"
 
 namespace tensor_transform::server {
@@ -133,7 +133,7 @@ TEST(ValidateApplyRequest, ResolvesMethodAndSizes) {
   EXPECT_EQ(spec->tensor.elements, 15);
   EXPECT_EQ(spec->tensor.bytes, 30);
   for (core::Method method : core::kAllMethods) {
-    request.set_method(MethodToProto(method));
+    request.set_method(wire::MethodToProto(method));
     spec = ValidateApply(request);
     ASSERT_TRUE(spec.ok()) << spec.status();
     EXPECT_EQ(spec->method, method);
