@@ -56,8 +56,7 @@ MakeChannelCredentials(const ClientSecurityConfig& config) {
   std::shared_ptr<grpc::ChannelCredentials> credentials =
       grpc::SslCredentials(*options);
   if (config.auth_token_file.empty()) return credentials;
-  auto token =
-      ReadSecretFile(config.auth_token_file, "--auth_token_file");
+  auto token = ReadSecretFile(config.auth_token_file, "--auth_token_file");
   if (!token.ok()) return token.status();
   return grpc::CompositeChannelCredentials(
       credentials, grpc::AccessTokenCredentials(

@@ -19,10 +19,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "server/admission/call_tracker.h"
-#include "server/telemetry/http_endpoint.h"
 #include "server/admission/memory_budget.h"
-#include "server/telemetry/metrics.h"
 #include "server/rpc/service.h"
+#include "server/telemetry/http_endpoint.h"
+#include "server/telemetry/metrics.h"
 
 namespace tensor_transform::server {
 namespace {

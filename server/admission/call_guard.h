@@ -1,9 +1,9 @@
 // What the handlers tell the hardening layer about each call, and what it
 // answers: before a handler processes a message it received it asks
 // Admit() (memory budget), after the kernel ran it reports Computed()
-// (metrics). Implemented by CallTracker (server/admission/call_tracker.h); the service
-// holds it through this interface so that it depends on nothing else, and
-// uses NoCallGuard() when none is configured.
+// (metrics). Implemented by CallTracker (server/admission/call_tracker.h); the
+// service holds it through this interface so that it depends on nothing else,
+// and uses NoCallGuard() when none is configured.
 //
 //   grpc::Status admitted = guard.Admit(*context, request_payload_bytes);
 //   if (!admitted.ok()) return admitted;  // before touching the payload

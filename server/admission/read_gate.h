@@ -1,8 +1,8 @@
 // Bounds how many unary requests are being received at once. The unary
 // handlers read their request themselves (they are registered as streamed
 // unary methods, server/rpc/service.h), and a request being received is held in
-// memory before the memory budget (server/admission/call_guard.h) can know its size
-// and admit or refuse it. Without a bound, a burst of large requests is
+// memory before the memory budget (server/admission/call_guard.h) can know its
+// size and admit or refuse it. Without a bound, a burst of large requests is
 // received all at once, far past the budget; with one, the calls beyond it
 // wait unread (HTTP/2 flow control holds their data back at the client) and
 // are admitted or refused one after another.

@@ -11,12 +11,12 @@
 #include "core/fastest_method.h"
 #include "core/relu.h"
 #include "proto/tensor_slices.h"
-#include "server/rpc/blockwise.h"
+#include "proto/wire.h"
 #include "server/admission/buffer_pool.h"
+#include "server/rpc/blockwise.h"
 #include "server/rpc/status_convert.h"
 #include "server/rpc/stream_assembler.h"
 #include "server/rpc/validation.h"
-#include "proto/wire.h"
 
 namespace tensor_transform::server {
 namespace {
@@ -162,7 +162,8 @@ void AddRpcMethods(absl::string_view rpc,
                    v1::DescribeResponse* response) {
   v1::DescribeResponse::RpcMethods* entry = response->add_rpc_methods();
   entry->set_rpc(std::string(rpc));
-  for (core::Method method : methods) entry->add_methods(wire::MethodToProto(method));
+  for (core::Method method : methods)
+    entry->add_methods(wire::MethodToProto(method));
 }
 
 }  // namespace

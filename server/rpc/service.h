@@ -37,11 +37,12 @@ struct ServiceConfig {
   int64_t max_message_bytes = int64_t{512} << 20;
   int64_t max_stream_elements = kDefaultMaxStreamElements;
   int64_t recommended_chunk_bytes = wire::kDefaultRecommendedChunkBytes;
-  // Unary requests received at once (server/admission/read_gate.h); 0: no bound.
+  // Unary requests received at once (server/admission/read_gate.h); 0: no
+  // bound.
   int max_concurrent_unary_reads = 0;
   // Asked before every received payload is processed, told after every
-  // kernel run (server/admission/call_guard.h): admission control and metrics. Must
-  // outlive the service.
+  // kernel run (server/admission/call_guard.h): admission control and metrics.
+  // Must outlive the service.
   CallGuard* guard = &NoCallGuard();
 };
 

@@ -3,8 +3,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "server/rpc/validation.h"
 #include "proto/wire.h"
+#include "server/rpc/validation.h"
 
 namespace tensor_transform::server {
 

@@ -2,7 +2,6 @@
 
 #include <grpcpp/security/server_credentials.h>
 
-
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"

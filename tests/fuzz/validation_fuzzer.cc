@@ -22,8 +22,8 @@
 #include "core/types.h"
 #include "proto/tensor_slices.h"
 #include "proto/tensor_transform.pb.h"
-#include "server/rpc/validation.h"
 #include "proto/wire.h"
+#include "server/rpc/validation.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace tensor_transform::server {

@@ -12,8 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "proto/tensor_transform.grpc.pb.h"
-#include "server/telemetry/http_endpoint.h"
 #include "server/server.h"
+#include "server/telemetry/http_endpoint.h"
 #include "tests/server/scrape.h"
 #include "tests/server/test_support.h"
 

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "core/fastest_method.h"
-#include "server/server.h"
 #include "proto/wire.h"
+#include "server/server.h"
 #include "tests/server/test_support.h"
 
 namespace tensor_transform::server {
@@ -65,10 +65,11 @@ void ExpectApplyMatchesReference(v1::TensorTransform::Stub& stub,
         const grpc::Status status = (stub.*rpc)(&context, request, &response);
         ASSERT_TRUE(status.ok()) << status.error_message();
         // METHOD_UNSPECIFIED: the method measured fastest for the dtype.
-        const v1::Method used = method == v1::METHOD_UNSPECIFIED
-                                    ? wire::MethodToProto(core::FastestMethod(
-                                          *wire::DTypeFromProto(dtype, "dtype")))
-                                    : method;
+        const v1::Method used =
+            method == v1::METHOD_UNSPECIFIED
+                ? wire::MethodToProto(core::FastestMethod(
+                      *wire::DTypeFromProto(dtype, "dtype")))
+                : method;
         ExpectTensorResponse(
             response, request.tensor(), used,
             test_support::ReferenceRelu(dtype, request.tensor().data()));
