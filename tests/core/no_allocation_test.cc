@@ -8,6 +8,7 @@
 #include <random>
 
 #include "core/relu.h"
+#include "core/runs.h"
 #include "gtest/gtest.h"
 #include "tests/core/test_data.h"
 
@@ -85,6 +86,43 @@ TEST(NoAllocation, SplitOverThePoolWithStreamingStoresAllocatesNothing) {
               (void)ReluGradient(DType::kFloat64, xs, xs, outs, split);
             }),
             0);
+}
+
+// Misaligned buffers (the stack copies of the half and int kernels, the
+// float kernels' unaligned path) and batches of runs, inline and split over
+// the pool, with and without streaming stores.
+TEST(NoAllocation, MisalignedBuffersAndRunsAllocateNothing) {
+  constexpr size_t kElements = 30001;
+  KernelOptions split;
+  split.threads = 3;
+  split.parallel_min_bytes = 0;
+  split.streaming_min_bytes = 0;
+  std::mt19937_64 rng(kSeed);
+  for (DType dtype : kAllDTypes) {
+    ElementBuffer x(dtype, kElements + 1), g(dtype, kElements + 1),
+        out(dtype, kElements + 1);
+    FillInput(x.data(), kElements, dtype, rng);
+    const auto xs = x.At(3, kElements), gs = g.At(5, kElements),
+               outs = out.At(1, kElements);
+    // Three runs: two pieces of x into one contiguous out, and one in place.
+    const size_t half = kElements / 2 * ItemSize(dtype);
+    const core::Run runs[] = {{xs.subspan(0, half), {}, outs.subspan(0, half)},
+                              {xs.subspan(half), {}, outs.subspan(half)},
+                              {gs, {}, gs}};
+    for (const KernelOptions& options : {KernelOptions(), split}) {
+      ASSERT_TRUE(ReluRuns(Method::kAbs, dtype, runs, options).ok());
+      EXPECT_EQ(AllocationsDuring([&] {
+                  (void)Relu(Method::kMasked, dtype, xs, outs, options);
+                  (void)ReluInPlace(Method::kMultiply, dtype, gs, options);
+                  (void)ReluGradient(dtype, xs, gs, outs, options);
+                  (void)ReluRuns(Method::kMaximum, dtype, runs, options);
+                  (void)ReluGradientRuns(dtype, runs, options);
+                }),
+                0)
+          << DTypeName(dtype)
+          << (options.threads == 3 ? ", split" : ", default options");
+    }
+  }
 }
 
 TEST(NoAllocation, CounterSeesAnAllocation) {
