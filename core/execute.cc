@@ -13,23 +13,24 @@
 namespace tensor_transform::core::internal {
 namespace {
 
-// The half and int kernels as a table: they read their buffers as element
-// pointers, so misaligned ones pass through stack copies; they have no
-// streaming stores.
+// The half and int kernels as a table: they read their buffers through
+// element pointers, so misaligned ones pass through stack copies
+// (core/stack_scratch.h); they have no streaming stores.
 template <auto kRelu, auto kGradient>
 constexpr KernelTable ThroughAlignedBuffers() {
   return {[](Method method, DType dtype, const uint8_t* x, uint8_t* out,
              size_t n, bool) {
-            AtAnyAddress(ItemSize(dtype), x, nullptr, out, n,
-                         [&](const uint8_t* x, const uint8_t*, uint8_t* out,
-                             size_t n) { kRelu(method, dtype, x, out, n); });
+            AtAnyAddress(
+                ItemSize(dtype), x, nullptr, out, n,
+                [&](const uint8_t* in, const uint8_t*, uint8_t* result,
+                    size_t count) { kRelu(method, dtype, in, result, count); });
           },
           [](DType dtype, const uint8_t* x, const uint8_t* upstream,
              uint8_t* out, size_t n, bool) {
             AtAnyAddress(
                 ItemSize(dtype), x, upstream, out, n,
-                [&](const uint8_t* x, const uint8_t* upstream, uint8_t* out,
-                    size_t n) { kGradient(dtype, x, upstream, out, n); });
+                [&](const uint8_t* in, const uint8_t* g, uint8_t* result,
+                    size_t count) { kGradient(dtype, in, g, result, count); });
           }};
 }
 
