@@ -229,15 +229,18 @@ void RegisterKernels(DType dtype, size_t threads) {
 }
 
 // The array in 1 MiB pieces through ReluRuns, with x's pieces at `x_offset`:
-// relu out of place into one contiguous output (with the default stores, and
-// with normal stores for comparison), relu in place, and the gradient in
-// place. Each case is paired with the floor of its access pattern on aligned
-// buffers, so its ratio includes what the pieces and the misalignment cost.
+// relu (maximum) out of place into one contiguous output (with the default
+// stores, and with normal stores for comparison), relu in place, and the
+// gradient in place. Each case is paired with the floor of its access pattern
+// on aligned buffers, so its ratio includes what the pieces and the
+// misalignment cost.
 void RegisterRuns(DType dtype, size_t threads, size_t x_offset) {
   const std::string prefix(core::DTypeName(dtype));
   const std::string suffix =
       absl::StrCat("/offset:", x_offset, "/threads:", threads);
-  const Method method = core::FastestMethod(dtype);
+  // Not FastestMethod: its pick can differ between runs on a busy machine,
+  // and the case names must not. maximum is its usual pick here.
+  const Method method = Method::kMaximum;
   const std::string relu =
       absl::StrCat("relu_runs/", prefix, "/", core::MethodName(method), "/");
   KernelOptions normal_stores = Threads(threads);
