@@ -106,7 +106,8 @@ run_load() {
   "$BUILD_DIR/tensor_transform_client" load --target="127.0.0.1:$PORT" \
     --rpc=apply --shape=128 --dtype=float64 --concurrency=16 \
     --connections=4 --duration="${LOAD_SECONDS}s" --warmup=1s --timeout=2s \
-    --max_error_rate=1 --format=json >"$OUT/$1.json" 2>>"$OUT/load.log"
+    --max_error_rate=1 --format=json >"$OUT/$1.json" 2>>"$OUT/load.log" ||
+    log "load ($1) failed: see $OUT/load.log"
   echo "$start $(now)" >"$OUT/$1.window"
 }
 
@@ -116,7 +117,15 @@ print(urllib.request.urlopen("http://" + sys.argv[1] + "/metrics").read().decode
     "$METRICS" >"$OUT/$1"
 }
 
-rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status"; }
+# rss_kib: the server's VmRSS; exits when the server is gone.
+rss_kib() {
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    echo "stress: FAIL: the server exited during the run:" >&2
+    tail -5 "$OUT/server.log" >&2
+    exit 1
+  fi
+  awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status"
+}
 
 start_stress_server
 sample_server "$SERVER_PID" >"$OUT/samples.txt" &
@@ -144,9 +153,9 @@ log "waiting for the server to end the peers' calls (at most ${HOLD} s after the
 wait "$PEERS_PID" || { cat "$OUT/peers.log" >&2; exit 2; }
 PEERS_PID=""
 run_load undisturbed_after
-scrape_metrics metrics_after.txt
 RSS_AFTER_KIB=$(rss_kib)
-kill "$SERVER_PID"
+scrape_metrics metrics_after.txt
+kill "$SERVER_PID" || true
 wait "$SERVER_PID" || true
 SERVER_PID=""
 wait "$SAMPLER_PID" || true

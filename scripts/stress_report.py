@@ -59,6 +59,10 @@ def metric(text, name):
     return None
 
 
+def shown(value):
+    return "missing" if value is None else f"{value:g}"
+
+
 def row(criterion, measured, limit, holds):
     return {"criterion": criterion, "measured": measured, "limit": limit,
             "holds": bool(holds)}
@@ -147,8 +151,8 @@ def server_rows(run, peers, rows_sampled, metrics):
             f"<= before + {run['rss_per_call_kib']} KiB x {calls} calls = "
             f"{rss_limit / MIB:.0f} MiB", peak <= rss_limit),
         row("held for ended calls (/metrics after)",
-            f"in flight: {in_flight:g} calls, {held_bytes:g} bytes; RSS "
-            f"{run['rss_after_kib'] / 1024:.0f} MiB",
+            f"in flight: {shown(in_flight)} calls, {shown(held_bytes)} bytes;"
+            f" RSS {run['rss_after_kib'] / 1024:.0f} MiB",
             "0 calls, 0 bytes", in_flight == 0 and held_bytes == 0),
     ]
 
@@ -180,12 +184,17 @@ def figures_table(loads, peers, ready):
 
 
 def main(out):
-    run = read_json(out, "run.json")
-    loads = {n: load_figures(read_json(out, n + ".json")) for n in LOADS}
-    peers = read_json(out, "peers.json")
-    ready = read_json(out, "peers_ready.json")
-    with open(os.path.join(out, "metrics_after.txt")) as f:
-        metrics = f.read()
+    try:
+        run = read_json(out, "run.json")
+        loads = {n: load_figures(read_json(out, n + ".json")) for n in LOADS}
+        peers = read_json(out, "peers.json")
+        ready = read_json(out, "peers_ready.json")
+        with open(os.path.join(out, "metrics_after.txt")) as f:
+            metrics = f.read()
+    except (OSError, ValueError, KeyError, IndexError) as e:
+        print(f"stress: FAIL: the run left incomplete results: {e}",
+              file=sys.stderr)
+        return 2
     rows = [row("server has --receive_timeout",
                 "yes" if run["receive_timeout_flag"] else "no (unknown flag)",
                 "yes", run["receive_timeout_flag"])]
