@@ -49,8 +49,8 @@ stop_server() {
   kill "$SERVER_PID"; wait "$SERVER_PID" || true
 }
 LISTENER_PIDS=()  # started by start_listener
-trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
-      for p in "${LISTENER_PIDS[@]}"; do kill "$p" 2>/dev/null; done; true' EXIT
+trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+      for p in "${LISTENER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
 # start_listener NAME BINARY [flags...]: starts a server binary that logs
 # "listening on 127.0.0.1:PORT" (tensor_transform_server, grpc_echo) on a
 # free port, stopped by stop_listeners; adds "NAME PORT" to LISTENERS.

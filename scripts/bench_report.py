@@ -187,20 +187,7 @@ def main(out):
                               ("p50 ms", lambda r: f"{r['latency_ms']['p50']:.3f}"),
                               ("GB/s", lambda r: f"{r['throughput_gbps']:.3f}"),
                               ("ns/byte", lambda r: f"{r['latency_ms']['p50'] * 1e6 / (r['shape'][0] * 8):.3f}")])]
-    if throughput:
-        md += ["\n## 1 KiB Apply throughput vs a minimal callback-API echo\n",
-               "The project's load (concurrency 16, 4 connections, 5 s after "
-               "1 s of warm-up, unverified) against each target in turn; "
-               "medians over the rounds.\n",
-               table(floor_goals.throughput_rows(throughput),
-                     floor_goals.THROUGHPUT_COLUMNS)]
-    if compute:
-        md += ["\n## Server compute vs the memory floors, 200 MB unary\n",
-               "Floors: core_benchmark's fastest store variant of each "
-               "pattern over 200 MB on the kernels' thread pool, measured "
-               "before, between and after the calls.\n",
-               table(floor_goals.compute_table(compute),
-                     floor_goals.COMPUTE_COLUMNS)]
+    md += floor_goals.markdown(throughput, compute, table)
     if memory:
         md += ["\n## Server memory\n",
                table(memory, [("case", lambda c: c["case"]),
