@@ -66,7 +66,7 @@ now() { date +%s.%N; }
 # and the report says so.
 start_stress_server() {
   local flags=(--listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0
-               --grace_period=2s) help
+               --grace_period=2s) help log="$OUT/server.log"
   help=$("$BUILD_DIR/tensor_transform_server" --helpfull 2>&1 || true)
   RECEIVE_TIMEOUT_FLAG=true
   if [[ "$help" == *--receive_timeout* ]]; then
@@ -75,11 +75,12 @@ start_stress_server() {
     RECEIVE_TIMEOUT_FLAG=false
     log "the server has no --receive_timeout flag: started without it"
   fi
-  "$BUILD_DIR/tensor_transform_server" "${flags[@]}" 2>"$OUT/server.log" &
+  "$BUILD_DIR/tensor_transform_server" "${flags[@]}" 2>"$log" &
   SERVER_PID=$!
+  local log="$OUT/server.log"
   for _ in $(seq 100); do
-    PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$OUT/server.log")
-    METRICS=$(sed -n 's/.*metrics on \(127\.0\.0\.1:[0-9]*\).*/\1/p' "$OUT/server.log")
+    PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
+    METRICS=$(sed -n 's/.*metrics on \(127\.0\.0\.1:[0-9]*\).*/\1/p' "$log")
     [ -n "$PORT" ] && [ -n "$METRICS" ] && return 0
     sleep 0.1
   done
@@ -100,7 +101,8 @@ sample_server() {
 # run_load NAME: the 1 KiB Apply load into NAME.json, its start and end
 # times into NAME.window.
 run_load() {
-  log "load ($1): 1 KiB Apply, concurrency 16, 4 connections, ${LOAD_SECONDS} s"
+  log "load ($1): 1 KiB Apply, concurrency 16, 4 connections," \
+    "${LOAD_SECONDS} s"
   local start
   start=$(now)
   "$BUILD_DIR/tensor_transform_client" load --target="127.0.0.1:$PORT" \
@@ -113,8 +115,8 @@ run_load() {
 
 scrape_metrics() {
   "$PY" -c 'import sys, urllib.request
-print(urllib.request.urlopen("http://" + sys.argv[1] + "/metrics").read().decode())' \
-    "$METRICS" >"$OUT/$1"
+url = "http://" + sys.argv[1] + "/metrics"
+print(urllib.request.urlopen(url).read().decode())' "$METRICS" >"$OUT/$1"
 }
 
 # rss_kib: the server's VmRSS; exits when the server is gone.
@@ -133,7 +135,8 @@ SAMPLER_PID=$!
 run_load undisturbed_before
 RSS_BEFORE_KIB=$(rss_kib)
 HOLD=$((RECEIVE_TIMEOUT + MARGIN + 2))
-log "peers: $IDLE_STREAMS idle streams over $IDLE_CONNECTIONS connections, $SLOW_SENDERS slow senders"
+log "peers: $IDLE_STREAMS idle streams over $IDLE_CONNECTIONS connections," \
+  "$SLOW_SENDERS slow senders"
 "$PY" "$ROOT/tests/stress/slow_peers.py" --target="127.0.0.1:$PORT" \
   --slow_senders="$SLOW_SENDERS" --idle_streams="$IDLE_STREAMS" \
   --idle_connections="$IDLE_CONNECTIONS" --hold="$HOLD" \
@@ -149,7 +152,8 @@ until [ -s "$OUT/peers_ready.json" ]; do
   sleep 0.2
 done
 run_load disturbed
-log "waiting for the server to end the peers' calls (at most ${HOLD} s after they opened)"
+log "waiting for the server to end the peers' calls" \
+  "(at most ${HOLD} s after they opened)"
 wait "$PEERS_PID" || { cat "$OUT/peers.log" >&2; exit 2; }
 PEERS_PID=""
 run_load undisturbed_after
@@ -162,8 +166,9 @@ wait "$SAMPLER_PID" || true
 SAMPLER_PID=""
 
 cat >"$OUT/run.json" <<EOF
-{"receive_timeout_s": $RECEIVE_TIMEOUT, "receive_timeout_flag": $RECEIVE_TIMEOUT_FLAG,
- "margin_s": $MARGIN, "cores": $(nproc), "rss_per_call_kib": $RSS_PER_CALL_KIB,
+{"receive_timeout_s": $RECEIVE_TIMEOUT,
+ "receive_timeout_flag": $RECEIVE_TIMEOUT_FLAG, "margin_s": $MARGIN,
+ "cores": $(nproc), "rss_per_call_kib": $RSS_PER_CALL_KIB,
  "rss_before_kib": $RSS_BEFORE_KIB, "rss_after_kib": $RSS_AFTER_KIB}
 EOF
 "$PY" "$ROOT/scripts/stress_report.py" "$OUT"

@@ -90,8 +90,8 @@ def load_rows(loads):
 
 
 def clear_end(outcome, refusal_ok):
-    if outcome.startswith("DEADLINE_EXCEEDED") and "receive_timeout" in outcome:
-        return True
+    if outcome.startswith("DEADLINE_EXCEEDED"):
+        return "receive_timeout" in outcome
     return refusal_ok and outcome.startswith("RESOURCE_EXHAUSTED")
 
 
@@ -136,6 +136,7 @@ def server_rows(run, peers, rows_sampled, metrics):
     rss_limit = run["rss_before_kib"] * 1024 + calls * run[
         "rss_per_call_kib"] * 1024
     peak = max(r[3] for r in rows_sampled)
+    per_call = (peak - run["rss_before_kib"] * 1024) / max(calls, 1)
     in_flight = metric(metrics, "tensor_transform_in_flight_requests")
     held_bytes = metric(metrics, "tensor_transform_in_flight_bytes")
     return [
@@ -146,8 +147,7 @@ def server_rows(run, peers, rows_sampled, metrics):
         row("server peak RSS (VmHWM)",
             f"{peak / MIB:.0f} MiB (before the peers "
             f"{run['rss_before_kib'] / 1024:.0f} MiB; "
-            f"{(peak - run['rss_before_kib'] * 1024) / max(calls, 1) / 1024:.1f}"
-            f" KiB per call held)",
+            f"{per_call / 1024:.1f} KiB per call held)",
             f"<= before + {run['rss_per_call_kib']} KiB x {calls} calls = "
             f"{rss_limit / MIB:.0f} MiB", peak <= rss_limit),
         row("held for ended calls (/metrics after)",
@@ -212,8 +212,8 @@ def main(out):
     md += [f"| {r['criterion']} | {r['measured']} | {r['limit']} | "
            f"{'yes' if r['holds'] else '**NO**'} |" for r in rows]
     failed = [r["criterion"] for r in rows if not r["holds"]]
-    md += ["", "PASS" if not failed else
-           f"FAIL: {len(failed)} of {len(rows)} criteria: " + "; ".join(failed)]
+    md += ["", "PASS" if not failed else f"FAIL: {len(failed)} of "
+           f"{len(rows)} criteria: " + "; ".join(failed)]
     text = "\n".join(md) + "\n"
     with open(os.path.join(out, "stress.md"), "w") as f:
         f.write(text)

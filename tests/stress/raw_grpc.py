@@ -63,8 +63,9 @@ class Call:
     def outcome(self):
         """A short description of how the call ended, for grouping."""
         if self.how == "status":
-            name = STATUS_NAMES[self.grpc_status] if 0 <= self.grpc_status < len(
-                STATUS_NAMES) else str(self.grpc_status)
+            known = 0 <= self.grpc_status < len(STATUS_NAMES)
+            name = (STATUS_NAMES[self.grpc_status] if known
+                    else str(self.grpc_status))
             return f"{name}: {self.grpc_message[:100]}"
         if self.how == "reset":
             return f"RST_STREAM error code {self.reset_code}"
@@ -72,7 +73,7 @@ class Call:
 
 
 class RawGrpcConnection(asyncio.Protocol):
-    """One HTTP/2 connection (prior knowledge, cleartext) carrying raw calls."""
+    """One HTTP/2 connection (cleartext, prior knowledge) of raw calls."""
 
     def __init__(self, authority):
         # The headers sent are fixed and valid; checking every one again
