@@ -4,7 +4,7 @@
 # throughput, server memory, growth with size. Every ratio is measured side by
 # side in this one run. Writes OUT_DIR/report.md and OUT_DIR/report.json.
 #
-#   scripts/bench.sh [OUT_DIR]        (default build/bench; ~20 min)
+#   scripts/bench.sh [OUT_DIR]        (default build/bench; ~25 min)
 #   REPEATS=10 scripts/bench.sh       (more timed calls per RPC row)
 #   STAGES="memory growth" scripts/bench.sh   (rerun some stages, then the
 #       report from all results in OUT_DIR; stages: kernels echo rpc sweep
