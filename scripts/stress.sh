@@ -19,12 +19,12 @@
 #     0.2 s from /proc);
 #   - its peak RSS (VmHWM) stays <= its RSS before the peers connected +
 #     STRESS_RSS_PER_CALL_KIB (32) KiB per call they held. The allowance is
-#     1.7x what a bare callback-API server on the same gRPC holds per idle
+#     1.75x what a bare callback-API server on the same gRPC holds per idle
 #     stream: tests/perf/grpc_echo.cc held 10,000 idle streams over 100
-#     connections in 18.7 KiB each (183 MiB over its idle RSS; measured with
-#     slow_peers.py --slow_senders=0 against grpc_echo on the shared 2-core
-#     machine). The slow senders' payload is a few bytes each: the memory
-#     budget plays no part;
+#     connections in 18.3 KiB each (VmHWM 192 MiB, 13 MiB before; measured
+#     with slow_peers.py --slow_senders=0 against grpc_echo on the shared
+#     2-core machine; the thread-per-call server needs 38 KiB). The slow
+#     senders' payload is a few bytes each: the memory budget plays no part;
 #   - once the calls ended, the server holds nothing for them: /metrics shows
 #     0 calls and 0 payload bytes in flight.
 # Prints every figure in a table (also OUT_DIR/stress.md, stress.json);

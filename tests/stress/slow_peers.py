@@ -158,6 +158,8 @@ def main():
     p.add_argument("--ready_file", required=True)
     p.add_argument("--out", required=True)
     args = p.parse_args()
+    if args.idle_streams and args.idle_connections < 1:
+        p.error("--idle_streams needs --idle_connections >= 1")
     try:
         result = asyncio.run(run(args))
     except (OSError, RuntimeError) as e:
