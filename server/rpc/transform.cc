@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/strings/match.h"
-#include "core/relu.h"
+#include "core/runs.h"
 #include "server/rpc/blockwise.h"
 
 namespace tensor_transform::server {
@@ -32,20 +32,13 @@ absl::StatusOr<Computed> Compute(Operands& ops, bool in_place, BufferPool& pool,
     out_spans.emplace_back(const_cast<uint8_t*>(out.begin()), out.size());
     result.data.push_back(std::move(out));
   }
-  std::vector<Pieces> arrays = {ops.x.spans, out_spans};
-  if (ops.gradient && ops.upstream.size > 0) {
-    arrays.push_back(ops.upstream.spans);
-  }
+  Arrays arrays{ops.x.spans, out_spans, ops.upstream.spans};
   const auto start = std::chrono::steady_clock::now();
-  absl::Status status = ForEachRun(
+  absl::Status status = ForEachBlock(
       cancelled, ops.x.size, core::ItemSize(ops.dtype), arrays,
-      [&](absl::Span<const absl::Span<uint8_t>> runs) {
-        if (!ops.gradient) {
-          return core::Relu(ops.method, ops.dtype, runs[0], runs[1]);
-        }
-        return core::ReluGradient(
-            ops.dtype, runs[0],
-            runs.size() > 2 ? runs[2] : absl::Span<uint8_t>(), runs[1]);
+      [&](absl::Span<const core::Run> runs) {
+        return ops.gradient ? core::ReluGradientRuns(ops.dtype, runs)
+                            : core::ReluRuns(ops.method, ops.dtype, runs);
       });
   result.compute_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::steady_clock::now() - start)
