@@ -20,44 +20,40 @@ prometheus::Labels MethodLabels(const CallRecord& record) {
   return {{"grpc_service", record.service}, {"grpc_method", record.method}};
 }
 
-template <typename Builder>
-auto& Register(Builder builder, const char* name, const char* help,
-               prometheus::Registry& registry) {
-  return builder.Name(name).Help(help).Register(registry);
-}
-
 }  // namespace
 
 Metrics::Metrics()
-    : requests_(Register(
-          prometheus::BuildCounter(), "tensor_transform_requests_total",
-          "Finished calls by RPC, ReLU method and status.", registry_)),
-      received_bytes_(Register(prometheus::BuildCounter(),
-                               "tensor_transform_payload_received_bytes_total",
-                               "Tensor bytes received (data and upstream).",
-                               registry_)),
-      sent_bytes_(Register(prometheus::BuildCounter(),
-                           "tensor_transform_payload_sent_bytes_total",
-                           "Tensor bytes sent.", registry_)),
-      latency_(Register(prometheus::BuildHistogram(),
-                        "tensor_transform_request_duration_seconds",
-                        "Time from the handler's start to the call's status.",
-                        registry_)),
-      compute_(Register(
-          prometheus::BuildHistogram(),
-          "tensor_transform_compute_duration_seconds",
-          "Kernel time per call (server_compute_ns), summed over chunks.",
-          registry_)),
-      admission_rejected_(
-          Register(prometheus::BuildCounter(),
-                   "tensor_transform_admission_rejected_total",
-                   "Calls refused with RESOURCE_EXHAUSTED by the memory "
-                   "budget.",
-                   registry_)
-              .Add({})),
-      in_flight_(Register(prometheus::BuildGauge(),
-                          "tensor_transform_in_flight_requests",
-                          "Calls being handled now.", registry_)
+    : requests_(prometheus::BuildCounter()
+                    .Name("tensor_transform_requests_total")
+                    .Help("Finished calls by RPC, ReLU method and status.")
+                    .Register(registry_)),
+      received_bytes_(prometheus::BuildCounter()
+                          .Name("tensor_transform_payload_received_bytes_total")
+                          .Help("Tensor bytes received (data and upstream).")
+                          .Register(registry_)),
+      sent_bytes_(prometheus::BuildCounter()
+                      .Name("tensor_transform_payload_sent_bytes_total")
+                      .Help("Tensor bytes sent.")
+                      .Register(registry_)),
+      latency_(prometheus::BuildHistogram()
+                   .Name("tensor_transform_request_duration_seconds")
+                   .Help("Time from the handler's start to the call's status.")
+                   .Register(registry_)),
+      compute_(prometheus::BuildHistogram()
+                   .Name("tensor_transform_compute_duration_seconds")
+                   .Help("Kernel time per call (server_compute_ns), summed "
+                         "over chunks.")
+                   .Register(registry_)),
+      admission_rejected_(prometheus::BuildCounter()
+                              .Name("tensor_transform_admission_rejected_total")
+                              .Help("Calls refused with RESOURCE_EXHAUSTED by "
+                                    "the memory budget.")
+                              .Register(registry_)
+                              .Add({})),
+      in_flight_(prometheus::BuildGauge()
+                     .Name("tensor_transform_in_flight_requests")
+                     .Help("Calls being handled now.")
+                     .Register(registry_)
                      .Add({})) {}
 
 void Metrics::CallStarted() { in_flight_.Increment(); }

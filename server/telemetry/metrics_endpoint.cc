@@ -27,8 +27,8 @@ namespace {
 constexpr std::chrono::milliseconds kKnockInterval(5);
 
 struct Reply {
-  int status = 200;
-  const char* content_type = "text/plain; charset=utf-8";
+  int status;
+  const char* content_type;
   std::string body;
 };
 
@@ -165,8 +165,7 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
   if (!address.ok()) return address.status();
   // civetweb initializes itself on its first start, racily; once here, before
   // any, it cannot race.
-  static const unsigned civetweb_features = mg_init_library(0);
-  static_cast<void>(civetweb_features);
+  [[maybe_unused]] static const unsigned civetweb_features = mg_init_library(0);
   std::unique_ptr<MetricsEndpoint> endpoint(
       new MetricsEndpoint(std::move(collectables), std::move(serving)));
   try {
