@@ -77,8 +77,8 @@ ABSL_FLAG(std::string, auth_token_file, "",
           "Bearer <token>' (UNAUTHENTICATED otherwise; health checks are "
           "exempt); needs TLS");
 ABSL_FLAG(std::string, metrics_listen, "",
-          "host:port of a plain-HTTP endpoint with /metrics (Prometheus "
-          "text) and /healthz; empty: none");
+          "host:port (an IPv4 address or a name) of a plain-HTTP endpoint "
+          "with /metrics (Prometheus text) and /healthz; empty: none");
 ABSL_FLAG(bool, reflection, Defaults().reflection,
           "serve gRPC server reflection");
 ABSL_FLAG(bool, channelz, Defaults().channelz, "serve gRPC channelz");

@@ -12,7 +12,6 @@
 #include <climits>
 #include <mutex>
 #include <thread>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -22,8 +21,9 @@
 #include "server/admission/call_tracker.h"
 #include "server/admission/memory_budget.h"
 #include "server/rpc/service.h"
-#include "server/telemetry/http_endpoint.h"
+#include "server/telemetry/computed_gauges.h"
 #include "server/telemetry/metrics.h"
+#include "server/telemetry/metrics_endpoint.h"
 
 namespace tensor_transform::server {
 namespace {
@@ -209,15 +209,17 @@ class RunningServerImpl final : public RunningServer {
   }
 
  private:
-  HttpResponse ServeHttp(absl::string_view path) const;
+  // The gauges a scrape computes beside metrics_.
+  std::vector<ComputedGauges::Gauge> ScrapeGauges() const;
 
   const absl::Duration grace_period_;
   MemoryBudget budget_;
   Metrics metrics_;
+  ComputedGauges gauges_{[this] { return ScrapeGauges(); }};
   CallTracker tracker_;
   std::unique_ptr<TensorTransformService> service_;  // outlives server_
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<HttpEndpoint> http_;
+  std::unique_ptr<MetricsEndpoint> http_;
   int port_ = 0;
   std::atomic<bool> serving_{false};
   std::once_flag shutdown_once_;
@@ -261,9 +263,9 @@ absl::Status RunningServerImpl::Start(
       v1::TensorTransform::service_full_name(), true);
   serving_ = true;
   if (!config.metrics_listen.empty()) {
-    auto http = HttpEndpoint::Start(
-        config.metrics_listen,
-        [this](absl::string_view path) { return ServeHttp(path); });
+    auto http =
+        MetricsEndpoint::Start(config.metrics_listen, {&metrics_, &gauges_},
+                               [this] { return serving_.load(); });
     if (!http.ok()) return http.status();
     http_ = *std::move(http);
   }
@@ -293,34 +295,26 @@ void RunningServerImpl::Shutdown() {
   });
 }
 
-HttpResponse RunningServerImpl::ServeHttp(absl::string_view path) const {
-  if (path == "/healthz") {
-    return serving_ ? HttpResponse{200, "text/plain", "SERVING\n"}
-                    : HttpResponse{503, "text/plain", "NOT_SERVING\n"};
-  }
-  if (path != "/metrics") return {404, "text/plain", "not found\n"};
+std::vector<ComputedGauges::Gauge> RunningServerImpl::ScrapeGauges() const {
   const ProcessMemory memory = ReadProcessMemory();
   const auto idle = static_cast<int64_t>(service_->idle_output_bytes());
-  const std::vector<std::tuple<std::string, std::string, double>> gauges = {
-      {"tensor_transform_in_flight_bytes",
-       "Payload bytes reserved by calls in flight (admission control).",
-       static_cast<double>(budget_.in_use() - idle)},
-      {"tensor_transform_idle_buffer_bytes",
-       "Idle pooled output buffers, reserved in the memory budget too.",
-       static_cast<double>(idle)},
-      {"tensor_transform_in_flight_bytes_peak", "Highest in_flight_bytes.",
-       static_cast<double>(budget_.peak())},
-      {"tensor_transform_memory_budget_bytes",
-       "The handlers' share of --memory_budget_bytes.",
-       static_cast<double>(budget_.limit())},
-      {"tensor_transform_serving", "1 while serving, 0 once draining.",
-       serving_ ? 1.0 : 0.0},
-      {"process_resident_memory_bytes", "Resident set size (VmRSS).",
-       static_cast<double>(memory.resident_bytes)},
-      {"process_resident_memory_peak_bytes", "Peak resident set (VmHWM).",
-       static_cast<double>(memory.peak_resident_bytes)}};
-  return {200, "text/plain; version=0.0.4; charset=utf-8",
-          metrics_.Render(gauges)};
+  return {{"tensor_transform_in_flight_bytes",
+           "Payload bytes reserved by calls in flight (admission control).",
+           static_cast<double>(budget_.in_use() - idle)},
+          {"tensor_transform_idle_buffer_bytes",
+           "Idle pooled output buffers, reserved in the memory budget too.",
+           static_cast<double>(idle)},
+          {"tensor_transform_in_flight_bytes_peak", "Highest in_flight_bytes.",
+           static_cast<double>(budget_.peak())},
+          {"tensor_transform_memory_budget_bytes",
+           "The handlers' share of --memory_budget_bytes.",
+           static_cast<double>(budget_.limit())},
+          {"tensor_transform_serving", "1 while serving, 0 once draining.",
+           serving_ ? 1.0 : 0.0},
+          {"process_resident_memory_bytes", "Resident set size (VmRSS).",
+           static_cast<double>(memory.resident_bytes)},
+          {"process_resident_memory_peak_bytes", "Peak resident set (VmHWM).",
+           static_cast<double>(memory.peak_resident_bytes)}};
 }
 
 }  // namespace

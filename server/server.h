@@ -72,7 +72,8 @@ struct ServerConfig {
   // default.
   SecurityConfig security;
   // host:port of the plain-HTTP endpoint serving /metrics (Prometheus) and
-  // /healthz; empty: none.
+  // /healthz (server/telemetry/metrics_endpoint.h: an IPv4 address or a
+  // name); empty: none.
   std::string metrics_listen;
   // grpc.reflection.v1alpha.ServerReflection, so that tools list and call
   // the service without its .proto.
