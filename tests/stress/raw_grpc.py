@@ -143,6 +143,12 @@ class RawGrpcConnection(asyncio.Protocol):
             call.bytes_sent += min(window, len(view))
             view = view[window:]
 
+    def half_close(self, call):
+        """Ends the request side of the call (END_STREAM), wherever its
+        message stands."""
+        self._h2.end_stream(call.stream_id)
+        self._flush()
+
     def close(self):
         if self._transport is not None:
             self._transport.close()

@@ -8,6 +8,7 @@ Needs TT_SERVER (the server binary) and PYTHONPATH with
 tensor_transform_pb2; run by ctest (tests/stress/CMakeLists.txt).
 """
 
+import asyncio
 import json
 import os
 import subprocess
@@ -18,6 +19,8 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "python"))
 from live_server import LiveServer  # noqa: E402
+import raw_grpc  # noqa: E402
+import tensor_transform_pb2 as pb  # noqa: E402
 
 PEERS = os.path.join(HERE, "slow_peers.py")
 
@@ -71,6 +74,61 @@ class SlowPeersTest(unittest.TestCase):
         self.assertEqual(status, 1)
         self.assertIn("connections of 100 streams (server SETTINGS)", err)
         self.assertIsNone(result)
+
+
+async def torn_messages(port, calls):
+    """Peers that stop in the middle of a message: half the calls half-close
+    there, the others' connections close. The server's reader then sees a
+    request that never became whole, and must neither crash nor answer it
+    as if it had. Returns the statuses of the half-closed calls."""
+    header = pb.StreamRequest(header=pb.StreamHeader(
+        dtype=pb.FLOAT64, shape=[1000])).SerializeToString()
+    statuses = []
+    for i in range(calls):
+        conn = await raw_grpc.RawGrpcConnection.open("127.0.0.1", port)
+        stream = i % 4 >= 2
+        rpc = "ApplyStream" if stream else "Apply"
+        call = conn.start_call(f"/tensor_transform.v1.TensorTransform/{rpc}")
+        first = raw_grpc.framed(header) if stream else b""
+        # 8000 bytes announced, 100 sent.
+        await conn.send(call, first + raw_grpc.message_prefix(8000) +
+                        b"\x01" * 100)
+        if i % 2 == 0:
+            conn.half_close(call)
+            for _ in range(200):
+                if call.ended is not None:
+                    break
+                await asyncio.sleep(0.01)
+            statuses.append(call.grpc_status)
+        conn.close()
+    return statuses
+
+
+class TornMessagesTest(unittest.TestCase):
+    def test_server_survives_requests_that_end_mid_message(self):
+        server = LiveServer(os.environ["TT_SERVER"])
+        try:
+            statuses = asyncio.run(torn_messages(server.port, 40))
+            # Never OK: a torn request is no request.
+            self.assertEqual(len(statuses), 20)
+            self.assertNotIn(0, statuses)
+            self.assertNotIn(None, statuses)
+            # The server still serves whole requests.
+            import grpc
+            import tensor_transform_pb2_grpc as pb_grpc
+            with grpc.insecure_channel(server.target) as channel:
+                stub = pb_grpc.TensorTransformStub(channel)
+                x = struct_doubles([-1.0, 2.0])
+                reply = stub.Apply(pb.ApplyRequest(tensor=pb.Tensor(
+                    dtype=pb.FLOAT64, shape=[2], data=x)), timeout=10)
+                self.assertEqual(reply.tensor.data, struct_doubles([0.0, 2.0]))
+        finally:
+            server.stop()
+
+
+def struct_doubles(values):
+    import struct
+    return struct.pack(f"<{len(values)}d", *values)
 
 
 if __name__ == "__main__":
