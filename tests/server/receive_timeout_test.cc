@@ -41,8 +41,7 @@ class ReceiveTimeoutTest : public ::testing::Test {
     const absl::Duration waited = absl::Now() - start;
     EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
         << status.error_message();
-    EXPECT_NE(status.error_message().find("receive_timeout"),
-              std::string::npos)
+    EXPECT_NE(status.error_message().find("receive_timeout"), std::string::npos)
         << status.error_message();
     EXPECT_GE(waited, kReceiveTimeout);
   }
