@@ -40,9 +40,9 @@ ABSL_FLAG(int64_t, max_message_bytes, Defaults().max_message_bytes,
           "largest unary message accepted, in [1024, 2^31-1]; larger arrays "
           "go through the streaming RPCs");
 ABSL_FLAG(int64_t, memory_budget_bytes, Defaults().memory_budget_bytes,
-          "payload bytes held at once, >= 4 x max_message_bytes: all of it "
-          "bounds gRPC's buffers of received requests (its resource quota), "
-          "3/4 bounds what calls hold while computed and sent, idle pooled "
+          "payload bytes held at once, >= 4 x max_message_bytes: 3/4 bounds "
+          "gRPC's buffers of received requests (its resource quota), 3/4 "
+          "bounds what calls hold while computed and sent, idle pooled "
           "buffers included (more gets RESOURCE_EXHAUSTED at once)");
 ABSL_FLAG(absl::Duration, receive_timeout, Defaults().receive_timeout,
           "end a call (DEADLINE_EXCEEDED) whose next request message (a "

@@ -37,13 +37,16 @@ constexpr int64_t kMaxMessageBytes = INT_MAX;  // gRPC takes an int
 constexpr int64_t kResponseEnvelopeBytes = int64_t{4} << 10;
 
 // The budget (see ServerConfig::memory_budget_bytes): the handlers admit
-// what they hold against three quarters, the last quarter is for requests
-// still arriving. The smallest budget lets a largest request arrive alone
-// and be held twice by its handler. gRPC's own quota is the whole budget:
-// the handlers compute in the buffers gRPC received (proto/tensor_slices.h),
-// so gRPC counts what they hold too; with only the quarter it reclaimed
-// memory (cancelling calls, RESOURCE_EXHAUSTED) before the budget admitted
-// any, at times every call of a burst.
+// what they hold (received data, output buffers, idle pooled ones) against
+// three quarters, and gRPC's own quota, which counts every buffer it reads
+// requests into, is the same three quarters; the last quarter is headroom
+// for output buffers beside the requests still arriving. The handlers
+// compute in the buffers gRPC received (proto/tensor_slices.h), so gRPC
+// counts what they hold too: with its quota at only a quarter it cancelled
+// whole bursts before the budget admitted any; at the whole budget, with no
+// read slots, peak RSS under the overload test (AdmissionRss) reached
+// 329-358 MiB of its 384 MiB bound; at three quarters, 242-291 MiB. The
+// smallest budget lets a largest request arrive alone and be held twice.
 //
 // Threads: the RPCs of this service and health run on gRPC's callback API;
 // only the synchronous services (reflection, channelz) take a thread per
@@ -149,7 +152,7 @@ void SetConnectionOptions(const ServerConfig& config,
   builder->SetMaxSendMessageSize(static_cast<int>(std::min(
       config.max_message_bytes + kResponseEnvelopeBytes, kMaxMessageBytes)));
   grpc::ResourceQuota quota("tensor_transform_server");
-  quota.Resize(static_cast<size_t>(config.memory_budget_bytes));
+  quota.Resize(static_cast<size_t>(HandlerShare(config.memory_budget_bytes)));
   // The quota counts the synchronous server's polling thread too, and it
   // only takes a call while another thread is left polling: N threads serve
   // N - 1 calls. Calls beyond the cap get RESOURCE_EXHAUSTED, not a queue.

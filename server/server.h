@@ -40,13 +40,13 @@ struct ServerConfig {
   // arrays go through the streaming RPCs.
   int64_t max_message_bytes = int64_t{512} << 20;
   // Payload bytes the server holds at once, at least 4 x max_message_bytes.
-  // All of it is gRPC's resource quota, which counts every buffer gRPC
-  // reads requests into: the handlers compute in those buffers, so gRPC
-  // counts what they hold too (over the quota gRPC shrinks its receive
-  // windows, then cancels calls: RESOURCE_EXHAUSTED or UNAVAILABLE). Three
-  // quarters also cap what the handlers admit: received data plus output
-  // buffers and idle pooled ones (a message that would exceed it gets
-  // RESOURCE_EXHAUSTED at once).
+  // Three quarters are gRPC's resource quota, which counts every buffer
+  // gRPC reads requests into, those the handlers compute in included (over
+  // it gRPC shrinks its receive windows, then cancels calls or closes
+  // connections: RESOURCE_EXHAUSTED or UNAVAILABLE). The same three
+  // quarters cap what the handlers admit: received data plus output buffers
+  // and idle pooled ones (a message that would exceed it gets
+  // RESOURCE_EXHAUSTED at once). The last quarter is headroom.
   int64_t memory_budget_bytes = int64_t{2} << 30;
   // How long a call may wait for a whole request message (a unary request,
   // a stream's header or next chunk) before it ends with DEADLINE_EXCEEDED
