@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "client/data/generator.h"
+#include "client/data/shape.h"
 #include "nlohmann/json.hpp"
 
 namespace tensor_transform::client {
@@ -72,13 +72,6 @@ std::string Csv(const std::vector<BenchRow>& rows) {
 }
 
 }  // namespace
-
-std::optional<ReportFormat> ParseReportFormat(absl::string_view name) {
-  if (name == "table") return ReportFormat::kTable;
-  if (name == "json") return ReportFormat::kJson;
-  if (name == "csv") return ReportFormat::kCsv;
-  return std::nullopt;
-}
 
 std::string FormatRows(const std::vector<BenchRow>& rows, ReportFormat format) {
   switch (format) {

@@ -8,18 +8,13 @@
 #ifndef TENSOR_TRANSFORM_CLIENT_BENCH_REPORT_H_
 #define TENSOR_TRANSFORM_CLIENT_BENCH_REPORT_H_
 
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "client/bench/runner.h"
+#include "client/stats/report_format.h"
 
 namespace tensor_transform::client {
-
-enum class ReportFormat { kTable, kJson, kCsv };
-
-std::optional<ReportFormat> ParseReportFormat(absl::string_view name);
 
 std::string FormatRows(const std::vector<BenchRow>& rows, ReportFormat format);
 

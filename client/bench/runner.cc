@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/data/generator.h"
+#include "client/data/shape.h"
 #include "core/reference.h"
 
 namespace tensor_transform::client {

@@ -9,9 +9,11 @@
 #include "absl/strings/str_split.h"
 #include "client/bench/report.h"
 #include "client/bench/runner.h"
-#include "client/data/generator.h"
+#include "client/cli/embedded_server.h"
 #include "client/data/npy_io.h"
+#include "client/data/shape.h"
 #include "client/health.h"
+#include "client/stats/report_format.h"
 
 namespace tensor_transform::client {
 namespace {
@@ -93,9 +95,9 @@ int RunBenchCommand(const BenchCommandConfig& c, std::ostream& out,
     return FailWith(err,
                     absl::InvalidArgumentError("--format: table|json|csv"));
   }
-  auto connection = Connect(c.connection, &err);
-  if (!connection.ok()) return FailWith(err, connection.status());
-  auto rows = RunBench(connection->client(0), *config);
+  auto connected = ConnectOrEmbed(c.connection, &err);
+  if (!connected.ok()) return FailWith(err, connected.status());
+  auto rows = RunBench(connected->connection.client(0), *config);
   if (!rows.ok()) return FailWith(err, rows.status());
   out << FormatRows(*rows, *format);
   for (const BenchRow& row : *rows) {
@@ -122,9 +124,9 @@ int RunApplyCommand(const ApplyCommandConfig& c, std::ostream& err) {
   }
   auto spec = ApplySpec(c, *x);
   if (!spec.ok()) return FailWith(err, spec.status());
-  auto connection = Connect(c.connection, &err);
-  if (!connection.ok()) return FailWith(err, connection.status());
-  TensorClient& client = connection->client(0);
+  auto connected = ConnectOrEmbed(c.connection, &err);
+  if (!connected.ok()) return FailWith(err, connected.status());
+  TensorClient& client = connected->connection.client(0);
   auto described = client.Describe();
   if (!described.ok()) return FailWith(err, described.status());
   // Requests that would not fit under the unary cap are streamed.
@@ -149,9 +151,9 @@ int RunApplyCommand(const ApplyCommandConfig& c, std::ostream& err) {
 int RunDescribeCommand(const ConnectionConfig& connection,
                        absl::Duration timeout, std::ostream& out,
                        std::ostream& err) {
-  auto connected = Connect(connection, &err);
+  auto connected = ConnectOrEmbed(connection, &err);
   if (!connected.ok()) return FailWith(err, connected.status());
-  auto described = connected->client(0).Describe(timeout);
+  auto described = connected->connection.client(0).Describe(timeout);
   if (!described.ok()) return FailWith(err, described.status());
   out << described->DebugString();
   return 0;
@@ -164,7 +166,7 @@ int RunHealthCommand(const ConnectionConfig& connection, absl::Duration timeout,
                              "health needs --target (host:port or any gRPC "
                              "target)"));
   }
-  auto connected = Connect(connection, &err);
+  auto connected = Connect(connection);
   if (!connected.ok()) return FailWith(err, connected.status());
   const HealthResult health = CheckHealth(connected->channel(0), timeout);
   (health.healthy ? out : err)

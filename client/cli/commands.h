@@ -24,7 +24,7 @@ namespace tensor_transform::client {
 int FailWith(std::ostream& err, const absl::Status& status);
 
 struct BenchCommandConfig {
-  ConnectionConfig connection;
+  ConnectionConfig connection;  // no target: embedded (embedded_server.h)
   std::string shape = "5000x5000";
   std::string dtype = "float64";
   int repeats = 5;
@@ -40,10 +40,10 @@ int RunBenchCommand(const BenchCommandConfig& config, std::ostream& out,
                     std::ostream& err);
 
 struct ApplyCommandConfig {
-  ConnectionConfig connection;
-  std::string in;        // .npy input
-  std::string out_path;  // .npy output
-  std::string upstream;  // gradient: optional .npy upstream
+  ConnectionConfig connection;  // no target: embedded (embedded_server.h)
+  std::string in;               // .npy input
+  std::string out_path;         // .npy output
+  std::string upstream;         // gradient: optional .npy upstream
   std::string rpc = "apply";
   std::string method;  // "": the server's default
   int64_t chunk_bytes = kDefaultChunkBytes;

@@ -9,14 +9,16 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "client/bench/report.h"
 #include "client/cli/commands.h"
+#include "client/cli/embedded_server.h"
 #include "client/data/generator.h"
 #include "client/data/npy_io.h"
+#include "client/data/shape.h"
 #include "client/load/html_report.h"
 #include "client/load/report.h"
 #include "client/load/runner.h"
 #include "client/load/workload.h"
+#include "client/stats/report_format.h"
 
 namespace tensor_transform::client {
 namespace {
@@ -202,17 +204,19 @@ int RunLoadCommand(const LoadCommandConfig& config, std::ostream& out,
   if (!tensor.ok()) return FailWith(err, tensor.status());
   const bool verify = config.verify.value_or(
       static_cast<int64_t>(tensor->data.size()) <= kAutoVerifyMaxBytes);
-  absl::StatusOr<Connection> connection = Connect(config.connection, &err);
-  if (!connection.ok()) return FailWith(err, connection.status());
+  absl::StatusOr<CommandConnection> connected =
+      ConnectOrEmbed(config.connection, &err);
+  if (!connected.ok()) return FailWith(err, connected.status());
+  const Connection& connection = connected->connection;
 
   LoadReport report;
   report.settings =
-      Settings(config, plan, *tensor, connection->target(), verify);
+      Settings(config, plan, *tensor, connection.target(), verify);
   const LoadWorkload workload(plan.mix, plan.mode, config.chunk_bytes,
                               *std::move(tensor), verify);
   report.levels =
       RunSweep(plan.shape, plan.concurrencies, plan.max_p99, workload,
-               connection->clients(), ProgressPrinter(config.progress, err));
+               connection.clients(), ProgressPrinter(config.progress, err));
   return Finish(config, plan, report, out, err);
 }
 

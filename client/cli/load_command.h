@@ -29,7 +29,7 @@ namespace tensor_transform::client {
 inline constexpr int64_t kAutoVerifyMaxBytes = int64_t{64} << 20;
 
 struct LoadCommandConfig {
-  ConnectionConfig connection;
+  ConnectionConfig connection;  // no target: embedded (embedded_server.h)
   // What is sent.
   std::string rpc = "apply";  // a mix: rpc[:method][=weight],...
   std::string method;         // for entries without one; "": server default

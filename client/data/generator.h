@@ -1,7 +1,7 @@
 // Generated input tensors for benchmarks and load tests.
 //
-//   absl::StatusOr<int64_t> n = ElementCount({5000, 5000});     // 25'000'000
-//   std::string x = UniformTensor(core::DType::kFloat64, *n, 42);  // 200 MB
+//   std::string x = UniformTensor(core::DType::kFloat64, 25'000'000, 42);
+//   // 200 MB
 //   std::string s = GenerateTensor(core::DType::kFloat16, 1000,
 //                                  Distribution::kSpecial, 42);
 #ifndef TENSOR_TRANSFORM_CLIENT_DATA_GENERATOR_H_
@@ -12,18 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "core/types.h"
 
 namespace tensor_transform::client {
-
-// Product of the dims; InvalidArgument for a negative dim or overflow.
-absl::StatusOr<int64_t> ElementCount(const std::vector<int64_t>& shape);
-
-// Parses "5000x5000" (or "5000,5000"; "" or "scalar" is a scalar) into dims.
-absl::StatusOr<std::vector<int64_t>> ParseShape(absl::string_view text);
-std::string FormatShape(const std::vector<int64_t>& shape);  // "5000x5000"
 
 // `count` elements of `dtype`, little-endian: floats uniform in [-0.5, 0.5)
 // (rounded to nearest for float16/bfloat16), integers uniform over the

@@ -20,9 +20,9 @@
 
 #include <string>
 
-#include "client/bench/report.h"
 #include "client/load/result.h"
 #include "client/load/runner.h"
+#include "client/stats/report_format.h"
 
 namespace tensor_transform::client {
 

@@ -10,25 +10,7 @@
 namespace tensor_transform::client {
 namespace {
 
-TEST(WorkloadTest, ParsesShapes) {
-  EXPECT_EQ(*ParseShape("5000x5000"), (std::vector<int64_t>{5000, 5000}));
-  EXPECT_EQ(*ParseShape("2,3,4"), (std::vector<int64_t>{2, 3, 4}));
-  EXPECT_TRUE(ParseShape("")->empty());
-  EXPECT_EQ(ParseShape("5x-1").status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseShape("5xa").status().code(),
-            absl::StatusCode::kInvalidArgument);
-}
-
-TEST(WorkloadTest, CountsElementsWithoutOverflow) {
-  EXPECT_EQ(*ElementCount({}), 1);
-  EXPECT_EQ(*ElementCount({5000, 5000}), 25'000'000);
-  EXPECT_EQ(*ElementCount({0, 7}), 0);
-  EXPECT_EQ(ElementCount({int64_t{1} << 32, int64_t{1} << 32}).status().code(),
-            absl::StatusCode::kInvalidArgument);
-}
-
-TEST(WorkloadTest, Float64IsUniformInHalfOpenRangeAndDeterministic) {
+TEST(GeneratorTest, Float64IsUniformInHalfOpenRangeAndDeterministic) {
   const std::string x = UniformTensor(core::DType::kFloat64, 10000, 7);
   ASSERT_EQ(x.size(), 80000u);
   EXPECT_EQ(x, UniformTensor(core::DType::kFloat64, 10000, 7));
@@ -51,7 +33,7 @@ uint16_t First16(core::DType dtype, uint64_t seed) {
   return bits;
 }
 
-TEST(WorkloadTest, HalfPrecisionMatchesFloat32Rounding) {
+TEST(GeneratorTest, HalfPrecisionMatchesFloat32Rounding) {
   for (uint64_t seed = 0; seed < 200; ++seed) {
     const std::string wide = UniformTensor(core::DType::kFloat32, 1, seed);
     float v;
@@ -75,16 +57,15 @@ std::vector<T> Elements(const std::string& bytes) {
   return out;
 }
 
-TEST(WorkloadTest, ParsesDistributionsAndScalarShape) {
+TEST(GeneratorTest, ParsesDistributions) {
   for (Distribution d : {Distribution::kUniform, Distribution::kNormal,
                          Distribution::kSpecial}) {
     EXPECT_EQ(ParseDistribution(DistributionName(d)), d);
   }
   EXPECT_FALSE(ParseDistribution("gaussian").has_value());
-  EXPECT_TRUE(ParseShape("scalar")->empty());
 }
 
-TEST(WorkloadTest, NormalIsCenteredAndDeterministic) {
+TEST(GeneratorTest, NormalIsCenteredAndDeterministic) {
   const std::string x =
       GenerateTensor(core::DType::kFloat64, 20000, Distribution::kNormal, 3);
   EXPECT_EQ(x, GenerateTensor(core::DType::kFloat64, 20000,
@@ -103,7 +84,7 @@ TEST(WorkloadTest, NormalIsCenteredAndDeterministic) {
   EXPECT_LT(beyond_half, 20);  // sigma is max/8: |v| > 4 sigma is rare
 }
 
-TEST(WorkloadTest, SpecialMixesEveryEdgeCaseIntoEveryDType) {
+TEST(GeneratorTest, SpecialMixesEveryEdgeCaseIntoEveryDType) {
   for (core::DType dtype : core::kAllDTypes) {
     const size_t item = core::ItemSize(dtype);
     const std::string x =
@@ -123,7 +104,7 @@ TEST(WorkloadTest, SpecialMixesEveryEdgeCaseIntoEveryDType) {
   }
 }
 
-TEST(WorkloadTest, SpecialFloat64HoldsTheNamedValues) {
+TEST(GeneratorTest, SpecialFloat64HoldsTheNamedValues) {
   const std::vector<uint64_t> values = SpecialValues(core::DType::kFloat64);
   auto has = [&](uint64_t bits) {
     return std::find(values.begin(), values.end(), bits) != values.end();
