@@ -63,6 +63,7 @@ absl::Status ParseWhat(const LoadCommandConfig& c, Plan* plan) {
 // --concurrency, --sweep, --requests, --duration, --warmup, --rps, ...
 absl::Status ParseHow(const LoadCommandConfig& c, Plan* plan) {
   if (c.concurrency < 1) return Invalid("concurrency", "must be >= 1");
+  if (c.threads < 0) return Invalid("threads", "must be >= 0");
   if (c.requests < 0) return Invalid("requests", "must be >= 0");
   if (c.duration < absl::ZeroDuration()) return Invalid("duration", "< 0");
   if (c.timeout < absl::ZeroDuration()) return Invalid("timeout", "< 0");
@@ -85,6 +86,7 @@ absl::Status ParseHow(const LoadCommandConfig& c, Plan* plan) {
   shape.warmup_calls = warmup->calls;
   shape.warmup_time = warmup->time;
   shape.rps = c.rps;
+  shape.threads = c.threads;
   if (c.timeout > absl::ZeroDuration()) shape.call_options.timeout = c.timeout;
   if (c.max_p99 > absl::ZeroDuration()) plan->max_p99 = c.max_p99;
   return absl::OkStatus();
@@ -111,8 +113,9 @@ std::string LoadText(const LoadCommandConfig& c, const Plan& plan) {
       s.duration > absl::ZeroDuration()
           ? absl::StrCat("for ", absl::FormatDuration(s.duration))
           : absl::StrCat(s.requests, " calls");
-  absl::StrAppend(&text, ", warmup ",
-                  c.warmup.empty() ? "one call per worker" : c.warmup);
+  absl::StrAppend(
+      &text, ", warmup ",
+      c.warmup.empty() ? "one call per slot of concurrency" : c.warmup);
   absl::StrAppend(&text,
                   s.rps > 0 ? absl::StrCat(", open loop at ", s.rps, " calls/s")
                             : ", closed loop");
@@ -138,6 +141,7 @@ std::vector<std::pair<std::string, std::string>> Settings(
                               FormatShape(tensor.shape), ", ",
                               tensor.data.size(), " B, ", source)},
       {"connections", absl::StrCat(c.connection.connections)},
+      {"threads", c.threads > 0 ? absl::StrCat(c.threads) : "one per core"},
       {"concurrency", c.sweep.empty() ? absl::StrCat(c.concurrency)
                                       : absl::StrCat("sweep ", c.sweep)},
       {"load", LoadText(c, plan)},

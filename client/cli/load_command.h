@@ -43,9 +43,10 @@ struct LoadCommandConfig {
   std::optional<bool> verify;  // nullopt: on up to kAutoVerifyMaxBytes
   // How it is sent.
   int concurrency = 1;
+  int threads = 0;       // driving the calls; 0: one per core
   int64_t requests = 0;  // 0 and no duration: 1000
   absl::Duration duration = absl::ZeroDuration();
-  std::string warmup;  // "N" calls or a duration ("2s"); "": one per worker
+  std::string warmup;  // "N" calls or a duration ("2s"); "": one per slot
   double rps = 0;
   std::string sweep;  // "start:end[:step]", step "+N" (default +1) or "xN"
   absl::Duration max_p99 = absl::ZeroDuration();  // 0: no limit
@@ -68,7 +69,7 @@ int RunLoadCommand(const LoadCommandConfig& config, std::ostream& out,
 absl::StatusOr<std::vector<int>> ParseSweep(absl::string_view text);
 
 // "100" -> 100 calls; "2s" -> two seconds (and no call count); "" ->
-// neither (the runner's default: one call per worker).
+// neither (the runner's default: one call per slot of concurrency).
 struct Warmup {
   std::optional<int64_t> calls;
   absl::Duration time = absl::ZeroDuration();

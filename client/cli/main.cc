@@ -68,10 +68,13 @@ ABSL_FLAG(int, repeats, 5, "bench: timed calls per row");
 ABSL_FLAG(std::optional<std::string>, warmup, std::nullopt,
           "bench: untimed calls per row (default 1); load: calls (100) or a "
           "duration (2s) left out of the statistics (default: one call per "
-          "worker)");
+          "slot of concurrency)");
 ABSL_FLAG(std::string, rpcs, "apply,inplace,gradient", "bench: RPCs to run");
 ABSL_FLAG(std::string, modes, "unary,stream", "bench: modes to run");
-ABSL_FLAG(int, concurrency, 1, "load: calls in flight (worker threads)");
+ABSL_FLAG(int, concurrency, 1, "load: calls in flight");
+ABSL_FLAG(int, threads, 0,
+          "load: threads driving the calls (each its own completion queue); "
+          "0: one per core");
 ABSL_FLAG(int, connections, 1,
           "load: channels (TCP connections) the calls are spread over");
 ABSL_FLAG(int64_t, requests, 0,
@@ -168,6 +171,7 @@ int Load() {
   c.connection = ConnectionFromFlags();
   LoadWhatFromFlags(c);
   c.concurrency = absl::GetFlag(FLAGS_concurrency);
+  c.threads = absl::GetFlag(FLAGS_threads);
   c.requests = absl::GetFlag(FLAGS_requests);
   c.duration = absl::GetFlag(FLAGS_duration);
   c.warmup = absl::GetFlag(FLAGS_warmup).value_or(c.warmup);
@@ -225,7 +229,7 @@ std::vector<char*> ParseFlags(int argc, char** argv) {
 int main(int argc, char** argv) {
   namespace tc = tensor_transform::client;
   tensor_transform::core::ConfigureAllocatorForLargePayloads();
-  // One malloc arena: load workers and gRPC's threads pass MB-sized buffers
+  // One malloc arena: load threads and gRPC's threads pass MB-sized buffers
   // between them, and with an arena per thread every call page-faulted in
   // fresh memory: 8x the page faults, and on the 2-core machine `load
   // --shape=512x512 --concurrency=8` ran at 63-72 calls/s instead of

@@ -1,10 +1,10 @@
 // Accumulates the measured calls of one load level into what LevelResult
-// reports. Each worker thread records into its own recorder; they are merged
-// for progress lines and at the end.
+// reports. Each thread driving calls records into its own recorder; they are
+// merged for progress lines and at the end.
 //
 //   LevelRecorder recorder(labels);
-//   recorder.Record(call);            // per call, on the worker's thread
-//   total.Merge(recorder);            // after the workers are done
+//   recorder.Record(call);            // per call, on the driving thread
+//   total.Merge(recorder);            // after the level is done
 //   LevelResult result = total.Finish(concurrency, /*target_rps=*/0);
 #ifndef TENSOR_TRANSFORM_CLIENT_LOAD_RECORDER_H_
 #define TENSOR_TRANSFORM_CLIENT_LOAD_RECORDER_H_

@@ -82,7 +82,8 @@ json LevelJson(const LevelResult& level) {
               {"gbps_in", level.gbps_in},
               {"latency_ms", LatencyJson(level.latency_ms)},
               {"time_split_ms", SplitJson(level.split)},
-              {"over_max_p99", level.over_max_p99}};
+              {"over_max_p99", level.over_max_p99},
+              {"client_threads", level.client_threads}};
   out.update(DetailsJson(level));
   return out;
 }
@@ -115,7 +116,7 @@ std::string Csv(const LoadReport& report) {
       "latency_p50_ms,latency_p90_ms,latency_p95_ms,latency_p99_ms,"
       "latency_p99_9_ms,latency_max_ms,schedule_wait_ms,serialize_ms,"
       "server_compute_ms,deserialize_ms,transport_ms,verify_ms,status_codes,"
-      "over_max_p99\n";
+      "over_max_p99,client_threads\n";
   for (const LevelResult& l : report.levels) {
     const LatencySummary& m = l.latency_ms;
     const TimeSplit& s = l.split;
@@ -144,7 +145,8 @@ std::string Csv(const LoadReport& report) {
                                             absl::StrCat(s.transport_ms),
                                             absl::StrCat(s.verify_ms),
                                             CodesText(l),
-                                            l.over_max_p99 ? "true" : "false"};
+                                            l.over_max_p99 ? "true" : "false",
+                                            absl::StrCat(l.client_threads)};
     absl::StrAppend(&out, absl::StrJoin(cells, ","), "\n");
   }
   return out;
@@ -187,9 +189,10 @@ std::string SplitLine(const TimeSplit& s) {
 
 std::string LevelDetails(const LevelResult& level) {
   std::string out = absl::StrFormat(
-      "\nconcurrency %d: %d calls, %d errors (%.2f%%), %.2f s\n",
+      "\nconcurrency %d: %d calls, %d errors (%.2f%%), %.2f s, %d client "
+      "threads at most\n",
       level.concurrency, level.calls, level.errors, 100 * ErrorRate(level),
-      level.elapsed_s);
+      level.elapsed_s, level.client_threads);
   absl::StrAppend(&out, SplitLine(level.split));
   absl::StrAppend(&out, "status codes: ", CodesText(level), "\n");
   for (const MessageCount& m : level.messages) {

@@ -12,9 +12,9 @@
 // {code: count}, "error_messages": [{"code", "message", "count"}], "mix":
 // [{"label", "calls", "errors"}], "histogram_ms": [[lower, upper, count]],
 // "timeline": [{"start_s", "calls", "calls_per_s", "errors_per_s",
-// "gbps_in"}],
-// "over_max_p99"}]}. CSV: a header and one row per level with the scalar
-// values of that object; status codes as "CODE=count;...".
+// "gbps_in"}], "over_max_p99", "client_threads"}]}. CSV: a header and one
+// row per level with the scalar values of that object; status codes as
+// "CODE=count;...".
 #ifndef TENSOR_TRANSFORM_CLIENT_LOAD_REPORT_H_
 #define TENSOR_TRANSFORM_CLIENT_LOAD_REPORT_H_
 

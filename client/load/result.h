@@ -88,6 +88,9 @@ struct LevelResult {
   TimeSplit split;
   std::vector<TimelinePoint> timeline;
   bool over_max_p99 = false;  // a sweep stopped after this level
+  // The most threads this process ran during the level (sampled every
+  // 100 ms and at its end; 0: unknown). An embedded server's count too.
+  int client_threads = 0;
   // Every measured latency, unordered; only with LoadShape::keep_latencies.
   std::vector<int64_t> latencies_ns;
 };

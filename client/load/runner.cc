@@ -1,5 +1,6 @@
 #include "client/load/runner.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -8,26 +9,67 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
+#include "client/generic_call.h"
 #include "client/load/recorder.h"
+#include "client/load/thread_count.h"
 
 namespace tensor_transform::client {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int64_t kUnset = std::numeric_limits<int64_t>::max();
+// How often the client's thread count is sampled.
+constexpr std::chrono::milliseconds kSampleInterval(100);
 
 int64_t ToNs(absl::Duration d) { return absl::ToInt64Nanoseconds(d); }
 
-// One level's run: the workers, the shared call counter, the measured
-// window.
+int DriverThreads(const LoadShape& shape) {
+  const int wanted =
+      shape.threads > 0
+          ? shape.threads
+          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  return std::min(wanted, shape.concurrency);
+}
+
+// A thread driving one completion queue, and what the calls it completes
+// record.
+struct Driver {
+  explicit Driver(std::vector<std::string> labels)
+      : recorder(std::move(labels)) {}
+  grpc::CompletionQueue cq;
+  std::thread thread;
+  std::mutex mu;  // guards recorder against progress snapshots
+  LevelRecorder recorder;
+  std::vector<int64_t> latencies_ns;  // only with keep_latencies
+};
+
+struct Claim {
+  int64_t call = 0;
+  int64_t scheduled_ns = 0;
+  bool measured = false;
+};
+
+// Room for one call in flight; its buffers are reused from call to call.
+struct Slot {
+  TensorClient* client = nullptr;
+  Driver* driver = nullptr;
+  CallResult result;
+  Claim claim;
+  int64_t start_ns = 0;
+};
+
+// One level's run: the drivers, the slots, the shared call counter, the
+// measured window. Closed loop, a slot's finished call starts its next one
+// on the driver's thread; open loop, a pacer thread starts each call at its
+// time in a free slot.
 class Level {
  public:
   Level(const LoadShape& shape, const LoadWorkload& workload,
         const std::vector<TensorClient*>& clients)
       : shape_(shape),
         workload_(workload),
-        clients_(clients),
         warmup_calls_(shape.warmup_calls.value_or(shape.concurrency)),
         warmup_ns_(ToNs(shape.warmup_time)),
         duration_ns_(ToNs(shape.duration)) {
@@ -35,53 +77,42 @@ class Level {
     for (size_t i = 0; i < workload.size(); ++i) {
       labels.push_back(MixEntryLabel(workload.entry(i)));
     }
+    for (int i = 0; i < DriverThreads(shape); ++i) {
+      drivers_.push_back(std::make_unique<Driver>(labels));
+    }
     for (int i = 0; i < shape.concurrency; ++i) {
-      workers_.push_back(std::make_unique<Worker>(labels));
+      auto slot = std::make_unique<Slot>();
+      slot->client = clients[i % clients.size()];
+      slot->driver = drivers_[i % drivers_.size()].get();
+      free_.push_back(slot.get());
+      slots_.push_back(std::move(slot));
     }
   }
 
   LevelResult Run(const ProgressSink& progress) {
     start_ = Clock::now();
-    running_ = shape_.concurrency;
-    std::vector<std::thread> threads;
-    for (int i = 0; i < shape_.concurrency; ++i) {
-      threads.emplace_back([this, i] {
-        Work(*workers_[i], *clients_[i % clients_.size()]);
-        std::lock_guard<std::mutex> lock(done_mu_);
-        if (--running_ == 0) done_cv_.notify_all();
-      });
+    for (const auto& driver : drivers_) {
+      driver->thread =
+          std::thread([&cq = driver->cq] { DriveUntilShutdown(cq); });
     }
-    WatchProgress(progress);
-    for (std::thread& thread : threads) thread.join();
-    LevelRecorder total = workers_[0]->recorder;
-    for (size_t i = 1; i < workers_.size(); ++i) {
-      total.Merge(workers_[i]->recorder);
+    std::thread pacer;
+    if (shape_.rps > 0) {
+      running_ = 1;
+      pacer = std::thread([this] { Pace(); });
+    } else {
+      running_ = shape_.concurrency;
+      for (const auto& slot : slots_) StartNext(*slot);
     }
-    LevelResult result = total.Finish(shape_.concurrency, shape_.rps);
-    for (const auto& worker : workers_) {
-      result.latencies_ns.insert(result.latencies_ns.end(),
-                                 worker->latencies_ns.begin(),
-                                 worker->latencies_ns.end());
+    Watch(progress);
+    if (pacer.joinable()) pacer.join();
+    for (const auto& driver : drivers_) {
+      driver->cq.Shutdown();
+      driver->thread.join();
     }
-    return result;
+    return Result();
   }
 
  private:
-  struct Worker {
-    explicit Worker(std::vector<std::string> labels)
-        : recorder(std::move(labels)) {}
-    std::mutex mu;  // guards recorder against progress snapshots
-    LevelRecorder recorder;
-    CallResult result;                  // reused: no allocation per call
-    std::vector<int64_t> latencies_ns;  // only with keep_latencies
-  };
-
-  struct Claim {
-    int64_t call = 0;
-    int64_t scheduled_ns = 0;
-    bool measured = false;
-  };
-
   int64_t NowNs() const {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() -
                                                                 start_)
@@ -107,7 +138,7 @@ class Level {
   bool InWindow(const Claim& claim) {
     if (duration_ns_ == 0) {
       // Without a timed warmup the measured calls are exactly the numbers
-      // [warmup_calls, warmup_calls + requests), whatever order the workers
+      // [warmup_calls, warmup_calls + requests), whatever order the slots
       // claim them in, so a mix's counts are exact.
       if (warmup_ns_ == 0) return claim.call < warmup_calls_ + shape_.requests;
       return measured_claimed_++ < shape_.requests;
@@ -123,32 +154,39 @@ class Level {
     return claim.scheduled_ns < end;
   }
 
-  void Work(Worker& worker, TensorClient& client) {
-    while (std::optional<Claim> claim = Next()) {
-      if (shape_.rps > 0) {
-        std::this_thread::sleep_until(
-            start_ + std::chrono::nanoseconds(claim->scheduled_ns));
-      }
-      CallRecord record;
-      record.entry = workload_.order().At(claim->call);
-      record.scheduled_ns = claim->scheduled_ns;
-      record.start_ns = shape_.rps > 0 ? NowNs() : claim->scheduled_ns;
-      record.status = client.Call(workload_.payload(record.entry),
-                                  &worker.result, shape_.call_options);
-      record.end_ns = NowNs();
-      Verify(worker.result, &record);
-      if (!claim->measured) continue;
-      record.bytes_out = workload_.request_bytes();
-      record.result = &worker.result;
-      {
-        std::lock_guard<std::mutex> lock(worker.mu);
-        worker.recorder.Record(record);
-      }
-      if (shape_.keep_latencies) {
-        worker.latencies_ns.push_back(record.end_ns - record.scheduled_ns);
-      }
-      finished_++;
-      if (!record.status.ok() || record.wrong_result) errors_++;
+  // Closed loop: the slot's next call, or the slot retires.
+  void StartNext(Slot& slot) {
+    const std::optional<Claim> claim = Next();
+    if (!claim) return Retire();
+    Start(slot, *claim);
+  }
+
+  void Start(Slot& slot, const Claim& claim) {
+    slot.claim = claim;
+    slot.start_ns = shape_.rps > 0 ? NowNs() : claim.scheduled_ns;
+    const Payload& payload =
+        workload_.payload(workload_.order().At(claim.call));
+    slot.client->StartCall(payload, &slot.result, shape_.call_options,
+                           &slot.driver->cq,
+                           [this, &slot](absl::Status status) {
+                             Finish(slot, std::move(status));
+                           });
+  }
+
+  // On the slot's driver thread, when its call has ended.
+  void Finish(Slot& slot, absl::Status status) {
+    CallRecord record;
+    record.entry = workload_.order().At(slot.claim.call);
+    record.status = std::move(status);
+    record.scheduled_ns = slot.claim.scheduled_ns;
+    record.start_ns = slot.start_ns;
+    record.end_ns = NowNs();
+    Verify(slot.result, &record);
+    if (slot.claim.measured) Record(slot, record);
+    if (shape_.rps > 0) {
+      Release(slot);
+    } else {
+      StartNext(slot);
     }
   }
 
@@ -162,24 +200,82 @@ class Level {
                             .count();
   }
 
-  // Reports progress every interval until the workers are done.
-  void WatchProgress(const ProgressSink& progress) {
-    std::unique_lock<std::mutex> lock(done_mu_);
+  void Record(Slot& slot, CallRecord& record) {
+    record.bytes_out = workload_.request_bytes();
+    record.result = &slot.result;
+    Driver& driver = *slot.driver;
+    {
+      std::lock_guard<std::mutex> lock(driver.mu);
+      driver.recorder.Record(record);
+    }
+    if (shape_.keep_latencies) {
+      driver.latencies_ns.push_back(record.end_ns - record.scheduled_ns);
+    }
+    finished_++;
+    if (!record.status.ok() || record.wrong_result) errors_++;
+  }
+
+  // Open loop: starts every call at its scheduled time in a free slot, then
+  // waits for the last to end.
+  void Pace() {
+    while (const std::optional<Claim> claim = Next()) {
+      std::this_thread::sleep_until(
+          start_ + std::chrono::nanoseconds(claim->scheduled_ns));
+      Slot* slot;
+      {
+        std::unique_lock<std::mutex> lock(free_mu_);
+        free_cv_.wait(lock, [this] { return !free_.empty(); });
+        slot = free_.back();
+        free_.pop_back();
+      }
+      Start(*slot, *claim);
+    }
+    {
+      std::unique_lock<std::mutex> lock(free_mu_);
+      free_cv_.wait(lock, [this] { return free_.size() == slots_.size(); });
+    }
+    Retire();
+  }
+
+  void Release(Slot& slot) {
+    {
+      std::lock_guard<std::mutex> lock(free_mu_);
+      free_.push_back(&slot);
+    }
+    free_cv_.notify_one();
+  }
+
+  void Retire() {
+    std::lock_guard<std::mutex> lock(done_mu_);
+    if (--running_ == 0) done_cv_.notify_all();
+  }
+
+  // Samples the thread count, and reports progress every interval, until
+  // the level is over.
+  void Watch(const ProgressSink& progress) {
     const auto interval = absl::ToChronoNanoseconds(progress.interval);
+    const auto tick = std::min<Clock::duration>(interval, kSampleInterval);
+    Clock::time_point next_report = Clock::now() + interval;
     int64_t last_calls = 0;
     int64_t last_ns = 0;
-    while (!done_cv_.wait_for(lock, interval, [&] { return running_ == 0; })) {
-      if (progress.report) Report(progress, false, &last_calls, &last_ns);
-    }
+    std::unique_lock<std::mutex> lock(done_mu_);
+    do {
+      peak_threads_ = std::max(peak_threads_, ThreadCount());
+      if (progress.report && Clock::now() >= next_report) {
+        Report(progress, false, &last_calls, &last_ns);
+        next_report += interval;
+      }
+    } while (!done_cv_.wait_for(lock, tick, [this] { return running_ == 0; }));
+    peak_threads_ = std::max(peak_threads_, ThreadCount());
     if (progress.report) Report(progress, true, &last_calls, &last_ns);
   }
 
   void Report(const ProgressSink& progress, bool done, int64_t* last_calls,
               int64_t* last_ns) {
     LatencyHistogram latency;
-    for (const auto& worker : workers_) {
-      std::lock_guard<std::mutex> lock(worker->mu);
-      latency.Merge(worker->recorder.latency());
+    for (const auto& driver : drivers_) {
+      std::lock_guard<std::mutex> lock(driver->mu);
+      latency.Merge(driver->recorder.latency());
     }
     LoadProgress p;
     p.concurrency = shape_.concurrency;
@@ -198,22 +294,42 @@ class Level {
     progress.report(p);
   }
 
+  // After the drivers are done.
+  LevelResult Result() const {
+    LevelRecorder total = drivers_[0]->recorder;
+    for (size_t i = 1; i < drivers_.size(); ++i) {
+      total.Merge(drivers_[i]->recorder);
+    }
+    LevelResult result = total.Finish(shape_.concurrency, shape_.rps);
+    for (const auto& driver : drivers_) {
+      result.latencies_ns.insert(result.latencies_ns.end(),
+                                 driver->latencies_ns.begin(),
+                                 driver->latencies_ns.end());
+    }
+    result.client_threads = peak_threads_;
+    return result;
+  }
+
   const LoadShape& shape_;
   const LoadWorkload& workload_;
-  const std::vector<TensorClient*>& clients_;
   const int64_t warmup_calls_;
   const int64_t warmup_ns_;
   const int64_t duration_ns_;
   Clock::time_point start_;
-  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::unique_ptr<Driver>> drivers_;
+  std::vector<std::unique_ptr<Slot>> slots_;
   std::atomic<int64_t> next_call_{0};
   std::atomic<int64_t> measured_claimed_{0};
   std::atomic<int64_t> window_end_ns_{kUnset};
   std::atomic<int64_t> finished_{0};
   std::atomic<int64_t> errors_{0};
+  std::mutex free_mu_;
+  std::condition_variable free_cv_;
+  std::vector<Slot*> free_;  // open loop; guarded by free_mu_
   std::mutex done_mu_;
   std::condition_variable done_cv_;
-  int running_ = 0;  // guarded by done_mu_
+  int running_ = 0;  // slots (closed loop) or the pacer; guarded by done_mu_
+  int peak_threads_ = 0;  // guarded by done_mu_
 };
 
 }  // namespace

@@ -1,20 +1,22 @@
-// Runs load levels: `concurrency` worker threads, each with one call in
-// flight at a time, spread over the given connections, sending the
-// workload's calls in its mix order.
+// Runs load levels: `concurrency` calls in flight, spread over the given
+// connections, sending the workload's calls in its mix order. The calls run
+// on gRPC's completion-queue API, driven by a few threads (one per core by
+// default), so that concurrency costs memory (a call's state and buffers),
+// not threads.
 //
 //   LoadShape shape;
-//   shape.concurrency = 8;
+//   shape.concurrency = 1024;
 //   shape.duration = absl::Seconds(30);
 //   LevelResult level = RunLevel(shape, workload, clients, nullptr);
 //
-// Closed loop (rps == 0): each worker starts its next call when the previous
-// one ends; a call's latency runs from its start. Open loop (rps > 0): call
-// i is scheduled at i / rps seconds from the level's start, whatever happens
-// to earlier calls, and its latency runs from that scheduled start. When
-// every worker is busy the next call starts late and its wait counts, so a
-// stalled server shows in the tail instead of being hidden by the client
-// sending less (coordinated omission). `concurrency` caps the calls in
-// flight in both modes.
+// Closed loop (rps == 0): each of the `concurrency` slots starts its next
+// call when the previous one ends; a call's latency runs from its start.
+// Open loop (rps > 0): call i is scheduled at i / rps seconds from the
+// level's start, whatever happens to earlier calls, and its latency runs
+// from that scheduled start. When every slot is busy the next call starts
+// late and its wait counts, so a stalled server shows in the tail instead of
+// being hidden by the client sending less (coordinated omission).
+// `concurrency` caps the calls in flight in both modes.
 #ifndef TENSOR_TRANSFORM_CLIENT_LOAD_RUNNER_H_
 #define TENSOR_TRANSFORM_CLIENT_LOAD_RUNNER_H_
 
@@ -37,12 +39,15 @@ struct LoadShape {
   int64_t requests = 1000;
   absl::Duration duration = absl::ZeroDuration();
   // Calls excluded from the statistics, before the measured ones: the first
-  // `warmup_calls` (nullopt: one per worker, which also opens every
+  // `warmup_calls` (nullopt: one per slot, which also opens every
   // connection), and every call started within `warmup_time` of the level's
   // start.
   std::optional<int64_t> warmup_calls;
   absl::Duration warmup_time = absl::ZeroDuration();
   double rps = 0;  // calls per second, open loop; 0: closed loop
+  // Threads driving the calls, each with its own completion queue; 0: one
+  // per core. Never more than `concurrency`.
+  int threads = 0;
   CallOptions call_options;
   // Also return every measured latency (LevelResult::latencies_ns), e.g. to
   // check the histogram against exact percentiles. Memory grows with calls.
@@ -65,7 +70,7 @@ struct ProgressSink {
 };
 
 // Runs one level. `clients` (the connections, at least one) are shared by
-// the workers round robin: worker w uses clients[w % clients.size()].
+// the slots round robin: slot s uses clients[s % clients.size()].
 // Every call's response is checked against the workload's expected bytes
 // when it has them.
 LevelResult RunLevel(const LoadShape& shape, const LoadWorkload& workload,

@@ -29,7 +29,7 @@ TEST(CliTest, HelpListsTheLoadFlags) {
         "--rpc",         "--method",      "--mode",         "--chunk_bytes",
         "--shape",       "--dtype",       "--distribution", "--in",
         "--verify",      "--format",      "--report",       "--max_error_rate",
-        "--timeout",     "health"}) {
+        "--timeout",     "--threads",     "health"}) {
     EXPECT_NE(help.output.find(flag), std::string::npos) << flag;
   }
 }
@@ -49,6 +49,23 @@ TEST(CliTest, LoadPrintsJsonAndExitsZero) {
   // stderr is a file, not a terminal: no progress line.
   const auto err = RunCommand("cat " + err_path);
   EXPECT_EQ(err.output.find('\r'), std::string::npos) << err.output;
+}
+
+// The calls in flight cost memory, not threads: 256 of them run on the
+// two threads asked for, plus gRPC's own few. (The server runs in this test
+// process, so that its threads are not counted.)
+TEST(CliTest, LoadRunsManyCallsInFlightOnFewThreads) {
+  TestServer server;
+  const auto run = RunCommand(Client(
+      absl::StrCat("load --target=", server.target(),
+                   " --shape=16 --requests=2000 --concurrency=256 --threads=2"
+                   " --connections=4 --format=json 2>/dev/null")));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json level = nlohmann::json::parse(run.output)["levels"][0];
+  EXPECT_EQ(level["calls"], 2000);
+  EXPECT_EQ(level["errors"], 0);
+  EXPECT_GE(level["client_threads"], 3);  // main and the two drivers
+  EXPECT_LT(level["client_threads"], 32);
 }
 
 TEST(CliTest, LoadExitsOneAboveMaxErrorRate) {

@@ -119,6 +119,7 @@ TEST_F(LoadCommandTest, RejectsInvalidSettingsWithTwo) {
       [](auto& c) { c.format = "xml"; },
       [](auto& c) { c.warmup = "soon"; },
       [](auto& c) { c.concurrency = 0; },
+      [](auto& c) { c.threads = -1; },
       [](auto& c) { c.connection.connections = 0; },
       [](auto& c) { c.max_error_rate = 2; },
       [](auto& c) { c.distribution = "zipf"; },

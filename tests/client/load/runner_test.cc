@@ -4,7 +4,10 @@
 #include "client/load/runner.h"
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 
 #include "absl/time/clock.h"
 #include "client/data/generator.h"
@@ -182,6 +185,48 @@ TEST(LoadRunnerTest, CallsPastTheirDeadlineCountAsDeadlineExceeded) {
   // Counted at their deadline, not at once; gRPC may fire a deadline a few
   // ms before the client's own clock says 50 ms, hence the margin.
   EXPECT_GE(level.latency_ms.min, 25);
+}
+
+// Two threads keep 64 calls in flight at once: the server holds each call
+// until all 64 have arrived (or 10 s have passed).
+TEST(LoadRunnerTest, TwoThreadsKeepEveryCallInFlight) {
+  constexpr int kInFlight = 64;
+  std::mutex mu;
+  std::condition_variable all_arrived;
+  int arrived = 0;
+  TestServerOptions options;
+  options.before_unary = [&](int64_t, const std::string&) {
+    std::unique_lock<std::mutex> lock(mu);
+    if (++arrived == kInFlight) all_arrived.notify_all();
+    all_arrived.wait_for(lock, std::chrono::seconds(10),
+                         [&] { return arrived >= kInFlight; });
+  };
+  TestServer server(options);
+  LoadShape shape = Shape(kInFlight, kInFlight);
+  shape.warmup_calls = 0;
+  shape.threads = 2;
+  const LevelResult level = RunMix(server, "apply", shape, 2);
+  EXPECT_EQ(level.calls, kInFlight);
+  EXPECT_EQ(level.errors, 0);
+  // Released together: no call waited out the 10 s.
+  EXPECT_LT(level.latency_ms.max, 5000);
+  EXPECT_GT(level.client_threads, 2);
+}
+
+// Open loop with more slots than threads: every call starts, and each
+// latency counts from its scheduled start.
+TEST(LoadRunnerTest, OpenLoopRunsOnFewerThreadsThanSlots) {
+  TestServer server;
+  LoadShape shape = Shape(32, 200);
+  shape.warmup_calls = 0;
+  shape.rps = 1000;
+  shape.threads = 1;
+  const LevelResult level = RunMix(server, "apply", shape);
+  EXPECT_EQ(level.calls, 200);
+  EXPECT_EQ(level.errors, 0);
+  EXPECT_DOUBLE_EQ(level.target_rps, 1000);
+  // 200 calls scheduled 1 ms apart span at least 199 ms.
+  EXPECT_GE(level.elapsed_s, 0.199);
 }
 
 TEST(LoadRunnerTest, SpreadsCallsOverDistinctConnections) {
