@@ -4,11 +4,14 @@
 # throughput, server memory, growth with size. Every ratio is measured side by
 # side in this one run. Writes OUT_DIR/report.md and OUT_DIR/report.json.
 #
-#   scripts/bench.sh [OUT_DIR]        (default build/bench; ~20 min)
+#   scripts/bench.sh [OUT_DIR]        (default build/bench; ~25 min)
 #   REPEATS=10 scripts/bench.sh       (more timed calls per RPC row)
 #   STAGES="memory growth" scripts/bench.sh   (rerun some stages, then the
 #       report from all results in OUT_DIR; stages: kernels echo rpc sweep
-#       small memory growth)
+#       small memory growth throughput compute)
+#   OLD_COMMIT=9d7b608 (default) the throughput stage also measures the
+#       server of this commit, built in OUT_DIR/old-<commit> (not committed;
+#       OLD_COMMIT= skips it)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 OUT="${1:-$BUILD_DIR/bench}"
@@ -17,7 +20,7 @@ mkdir -p "$OUT"
 ensure_packages
 build
 BIN="$BUILD_DIR"
-STAGES=" ${STAGES:-kernels echo rpc sweep small memory growth} "
+STAGES=" ${STAGES:-kernels echo rpc sweep small memory growth throughput compute} "
 stage() { [[ "$STAGES" == *" $1 "* ]]; }
 # Debian's python3, with its grpcio and NumPy (one earlier on PATH may lack
 # them).
@@ -45,7 +48,49 @@ stop_server() {
   awk '/VmHWM/ {print $2 * 1024}' "/proc/$SERVER_PID/status"
   kill "$SERVER_PID"; wait "$SERVER_PID" || true
 }
-trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true' EXIT
+LISTENER_PIDS=()  # started by start_listener
+trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+      for p in "${LISTENER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+# start_listener NAME BINARY [flags...]: starts a server binary that logs
+# "listening on 127.0.0.1:PORT" (tensor_transform_server, grpc_echo) on a
+# free port, stopped by stop_listeners; adds "NAME PORT" to LISTENERS.
+LISTENERS=()
+start_listener() {
+  local name=$1 binary=$2 log="$OUT/listener_$1.log" port
+  shift 2
+  "$binary" --listen=127.0.0.1:0 "$@" 2>"$log" &
+  LISTENER_PIDS+=($!)
+  for _ in $(seq 100); do
+    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
+    [ -n "$port" ] && LISTENERS+=("$name $port") && return 0
+    sleep 0.1
+  done
+  echo "$name did not start" >&2; return 1
+}
+stop_listeners() {
+  for p in "${LISTENER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait "${LISTENER_PIDS[@]}" 2>/dev/null || true
+  LISTENER_PIDS=() LISTENERS=()
+}
+# build_old_server COMMIT: tensor_transform_server as of COMMIT, exported
+# with git archive (no worktree registered) and built in OUT/old-COMMIT
+# (ccache makes rebuilds cheap); prints the binary's path.
+build_old_server() {
+  local dir="$OUT/old-$1"
+  if [ ! -f "$dir/src/CMakeLists.txt" ]; then
+    mkdir -p "$dir/src"
+    git -C "$ROOT" archive "$1" | tar -x -C "$dir/src"
+  fi
+  log "building the server of $1 in $dir/build"
+  cmake -S "$dir/src" -B "$dir/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DTT_BUILD_TESTS=OFF \
+    ${CCACHE:+-DCMAKE_CXX_COMPILER_LAUNCHER=ccache} >/dev/null
+  cmake --build "$dir/build" -j "$(nproc)" --target tensor_transform_server >&2
+  echo "$dir/build/tensor_transform_server"
+}
+OLD_COMMIT="${OLD_COMMIT-9d7b608}"
+CCACHE=$(command -v ccache || true)
+
 bench() { "$BIN/tensor_transform_client" bench --target="127.0.0.1:$PORT" \
             --format=json "$@" 2>>"$OUT/bench.log"; }
 
@@ -116,6 +161,51 @@ for kib in 1 16 256 1024 16384 262144 1048576; do
   bench --rpcs=apply --modes=$mode --shape=$n --repeats=$reps |
     "$PY" -c "import json,sys; print(json.dumps(json.load(sys.stdin)))"
 done | "$PY" -c "import json,sys; print(json.dumps([r for l in sys.stdin for r in json.loads(l)]))" >"$OUT/growth.json"
+stop_server >/dev/null
+fi
+
+if stage throughput; then
+# The project's load against a minimal callback-API server on the same gRPC
+# (tests/perf/grpc_echo.cc), the server and the server of OLD_COMMIT, all
+# listening at once and measured in turns, ROUNDS times. Unverified: the
+# echo answers with its request.
+log "1 KiB Apply throughput vs grpc_echo (and $OLD_COMMIT), concurrency 16, 4 connections"
+if [ -n "$OLD_COMMIT" ]; then
+  old_server=$(build_old_server "$OLD_COMMIT")
+fi
+start_listener echo "$BIN/grpc_echo"
+start_listener server "$BIN/tensor_transform_server"
+[ -n "$OLD_COMMIT" ] && start_listener old "$old_server"
+for round in $(seq "${ROUNDS:-3}"); do
+  for t in "${LISTENERS[@]}"; do
+    read -r name port <<<"$t"
+    "$BIN/tensor_transform_client" load --target="127.0.0.1:$port" --rpc=apply \
+      --shape=128 --dtype=float64 --concurrency=16 --connections=4 \
+      --duration=5s --warmup=1s --verify=false --format=json 2>>"$OUT/bench.log" |
+      "$PY" -c "import json,sys; l=json.load(sys.stdin)['levels'][0]; print(json.dumps({'target': '$name', 'round': $round, 'calls_per_s': l['calls_per_s'], 'errors': l['errors'], 'latency_ms': l['latency_ms']}))"
+  done
+done | "$PY" -c "import json,sys; print(json.dumps({'old_commit': '$OLD_COMMIT', 'runs': [json.loads(l) for l in sys.stdin]}))" >"$OUT/throughput.json"
+stop_listeners
+fi
+
+if stage compute; then
+# Server compute time of 200 MB unary calls beside the 200 MB memory floors
+# (core_benchmark, float64: 25 M elements), measured before, between and
+# after the two dtypes' calls.
+log "server compute, 200 MB unary, float64 and float32, beside the memory floors"
+floors() {
+  "$BIN/core_benchmark" --benchmark_filter='^floor/float64/(copy|in_place)/' \
+    --benchmark_repetitions=3 --benchmark_min_time=0.1 --benchmark_format=json \
+    >"$OUT/compute_floors_$1.json" 2>>"$OUT/bench.log"
+}
+start_server
+floors 1
+bench --rpcs=apply,inplace,gradient --modes=unary --repeats="$REPEATS" \
+  --dtype=float64 --shape=5000x5000 >"$OUT/compute_float64.json"
+floors 2
+bench --rpcs=apply,inplace,gradient --modes=unary --repeats="$REPEATS" \
+  --dtype=float32 --shape=10000x5000 >"$OUT/compute_float32.json"
+floors 3
 stop_server >/dev/null
 fi
 

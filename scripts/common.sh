@@ -10,7 +10,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev xtensor-dev libxsimd-dev xtl-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-grpcio python3-numpy python3-protobuf clang-format
+  python3 python3-grpcio python3-numpy python3-protobuf python3-h2 clang-format
   nginx python3-yaml nodejs
   chromium tidy
   qemu-user

@@ -46,7 +46,11 @@ def run_benchmark(binary, pattern, repetitions, min_time):
          f"--benchmark_min_time={min_time}",
          "--benchmark_enable_random_interleaving=true"],
         check=True, capture_output=True, text=True).stdout
-    report = json.loads(out)
+    return parse_benchmark(json.loads(out))
+
+
+def parse_benchmark(report):
+    """The same triple from core_benchmark's JSON output."""
     samples, ratios = {}, {}
     for b in report["benchmarks"]:
         if b.get("run_type") != "iteration" or b.get("error_occurred"):

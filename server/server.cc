@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "proto/tensor_transform.grpc.pb.h"
 #include "server/admission/call_tracker.h"
 #include "server/admission/memory_budget.h"
 #include "server/rpc/service.h"
@@ -43,11 +44,17 @@ constexpr int64_t kResponseEnvelopeBytes = int64_t{4} << 10;
 // so gRPC counts what they hold too; with only the quarter it reclaimed
 // memory (cancelling calls, RESOURCE_EXHAUSTED) before the budget admitted
 // any, at times every call of a burst.
+//
+// Threads: the RPCs of this service and health run on gRPC's callback API;
+// only the synchronous services (reflection, channelz) take a thread per
+// call, at most kDefaultSyncThreads unless ServerConfig::threads says.
 constexpr int64_t kTransportShareDivisor = 4;
 constexpr int64_t kMinBudgetInMessages = 4;
 
 // Largest socket read gRPC makes into one buffer (see SetConnectionOptions).
 constexpr int kMaxReadChunkBytes = 1 << 20;
+
+constexpr int kDefaultSyncThreads = 4;
 
 int64_t HandlerShare(int64_t budget) {
   return budget - budget / kTransportShareDivisor;
@@ -90,6 +97,7 @@ absl::Status ValidateConfig(const ServerConfig& config) {
   }
   for (const auto& [name, duration] :
        {std::pair("grace_period", config.grace_period),
+        {"receive_timeout", config.receive_timeout},
         {"keepalive_time", config.keepalive_time},
         {"keepalive_timeout", config.keepalive_timeout},
         {"keepalive_min_client_interval", config.keepalive_min_client_interval},
@@ -142,12 +150,11 @@ void SetConnectionOptions(const ServerConfig& config,
       config.max_message_bytes + kResponseEnvelopeBytes, kMaxMessageBytes)));
   grpc::ResourceQuota quota("tensor_transform_server");
   quota.Resize(static_cast<size_t>(config.memory_budget_bytes));
-  if (config.threads > 0) {
-    // The quota counts gRPC's polling thread too, and the sync server only
-    // takes a call while another thread is left polling: N threads serve
-    // N - 1 calls. Calls beyond the cap get RESOURCE_EXHAUSTED, not a queue.
-    quota.SetMaxThreads(config.threads + 1);
-  }
+  // The quota counts the synchronous server's polling thread too, and it
+  // only takes a call while another thread is left polling: N threads serve
+  // N - 1 calls. Calls beyond the cap get RESOURCE_EXHAUSTED, not a queue.
+  const int threads = config.threads > 0 ? config.threads : kDefaultSyncThreads;
+  quota.SetMaxThreads(threads + 1);
   builder->SetResourceQuota(quota);
 }
 
@@ -222,11 +229,9 @@ RunningServerImpl::RunningServerImpl(const ServerConfig& config)
       tracker_(&budget_, &metrics_) {
   ServiceConfig service_config;
   service_config.max_message_bytes = config.max_message_bytes;
-  // As many largest requests as the handlers' share holds may be received
-  // at once (at least 3, as the budget is at least 4 messages).
-  service_config.max_concurrent_unary_reads = static_cast<int>(
-      HandlerShare(config.memory_budget_bytes) / config.max_message_bytes);
+  service_config.receive_timeout = config.receive_timeout;
   service_config.guard = &tracker_;
+  service_config.budget = &budget_;
   service_ = std::make_unique<TensorTransformService>(service_config);
 }
 
@@ -241,7 +246,7 @@ absl::Status RunningServerImpl::Start(
   // gRPC lets a second server share a port by default (SO_REUSEPORT),
   // silently splitting traffic with whatever holds it; refuse instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.RegisterService(service_.get());
+  service_->Register(&builder);
   builder.SetOption(std::make_unique<ReflectionOption>(config.reflection));
   SetConnectionOptions(config, &builder);
   builder.experimental().SetInterceptorCreators(
@@ -295,10 +300,14 @@ HttpResponse RunningServerImpl::ServeHttp(absl::string_view path) const {
   }
   if (path != "/metrics") return {404, "text/plain", "not found\n"};
   const ProcessMemory memory = ReadProcessMemory();
+  const auto idle = static_cast<int64_t>(service_->idle_output_bytes());
   const std::vector<std::tuple<std::string, std::string, double>> gauges = {
       {"tensor_transform_in_flight_bytes",
        "Payload bytes reserved by calls in flight (admission control).",
-       static_cast<double>(budget_.in_use())},
+       static_cast<double>(budget_.in_use() - idle)},
+      {"tensor_transform_idle_buffer_bytes",
+       "Idle pooled output buffers, reserved in the memory budget too.",
+       static_cast<double>(idle)},
       {"tensor_transform_in_flight_bytes_peak", "Highest in_flight_bytes.",
        static_cast<double>(budget_.peak())},
       {"tensor_transform_memory_budget_bytes",

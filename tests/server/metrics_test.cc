@@ -176,6 +176,8 @@ TEST_F(ServerMetricsTest, CountsCallsBytesAndStatusesByRpcAndMethod) {
             3);
   EXPECT_EQ(MetricValue(text, "tensor_transform_in_flight_requests"), 0);
   EXPECT_EQ(MetricValue(text, "tensor_transform_in_flight_bytes"), 0);
+  // Apply's output buffers wait in the pool, counted apart.
+  EXPECT_GE(MetricValue(text, "tensor_transform_idle_buffer_bytes"), 800);
   EXPECT_GT(*MetricValue(text, "process_resident_memory_bytes"), 0);
 }
 
