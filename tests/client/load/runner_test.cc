@@ -4,15 +4,13 @@
 #include "client/load/runner.h"
 
 #include <algorithm>
-#include <chrono>
-#include <condition_variable>
 #include <map>
-#include <mutex>
 
 #include "absl/time/clock.h"
 #include "client/data/generator.h"
 #include "client/stats/summary.h"
 #include "gtest/gtest.h"
+#include "tests/client/holding_server.h"
 #include "tests/client/test_server.h"
 
 namespace tensor_transform::client {
@@ -187,30 +185,25 @@ TEST(LoadRunnerTest, CallsPastTheirDeadlineCountAsDeadlineExceeded) {
   EXPECT_GE(level.latency_ms.min, 25);
 }
 
-// Two threads keep 64 calls in flight at once: the server holds each call
-// until all 64 have arrived (or 10 s have passed).
+// Two threads keep 64 calls in flight at once, unary and streaming: the
+// server answers none until all 64 have arrived.
 TEST(LoadRunnerTest, TwoThreadsKeepEveryCallInFlight) {
   constexpr int kInFlight = 64;
-  std::mutex mu;
-  std::condition_variable all_arrived;
-  int arrived = 0;
-  TestServerOptions options;
-  options.before_unary = [&](int64_t, const std::string&) {
-    std::unique_lock<std::mutex> lock(mu);
-    if (++arrived == kInFlight) all_arrived.notify_all();
-    all_arrived.wait_for(lock, std::chrono::seconds(10),
-                         [&] { return arrived >= kInFlight; });
-  };
-  TestServer server(options);
-  LoadShape shape = Shape(kInFlight, kInFlight);
-  shape.warmup_calls = 0;
-  shape.threads = 2;
-  const LevelResult level = RunMix(server, "apply", shape, 2);
-  EXPECT_EQ(level.calls, kInFlight);
-  EXPECT_EQ(level.errors, 0);
-  // Released together: no call waited out the 10 s.
-  EXPECT_LT(level.latency_ms.max, 5000);
-  EXPECT_GT(level.client_threads, 2);
+  for (Mode mode : {Mode::kUnary, Mode::kStream}) {
+    testing::HoldingServer server(kInFlight);
+    Clients clients(server.target(), 2);
+    // Unverified: the holding server does not compute.
+    const LoadWorkload workload(*ParseCallMix("apply", std::nullopt), mode, 200,
+                                SmallTensor(), /*verify=*/false);
+    LoadShape shape = Shape(kInFlight, kInFlight);
+    shape.warmup_calls = 0;
+    shape.threads = 2;
+    shape.call_options.timeout = absl::Seconds(10);
+    const LevelResult level = RunLevel(shape, workload, clients.raw);
+    EXPECT_EQ(Codes(level), (std::map<std::string, int64_t>{{"OK", kInFlight}}))
+        << ModeName(mode);
+    EXPECT_GT(level.client_threads, 2);
+  }
 }
 
 // Open loop with more slots than threads: every call starts, and each
