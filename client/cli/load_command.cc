@@ -141,7 +141,8 @@ std::vector<std::pair<std::string, std::string>> Settings(
                               FormatShape(tensor.shape), ", ",
                               tensor.data.size(), " B, ", source)},
       {"connections", absl::StrCat(c.connection.connections)},
-      {"threads", c.threads > 0 ? absl::StrCat(c.threads) : "one per core"},
+      {"threads", c.threads > 0 ? absl::StrCat(c.threads)
+                                : "one per core, at least one per connection"},
       {"concurrency", c.sweep.empty() ? absl::StrCat(c.concurrency)
                                       : absl::StrCat("sweep ", c.sweep)},
       {"load", LoadText(c, plan)},

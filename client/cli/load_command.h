@@ -43,7 +43,7 @@ struct LoadCommandConfig {
   std::optional<bool> verify;  // nullopt: on up to kAutoVerifyMaxBytes
   // How it is sent.
   int concurrency = 1;
-  int threads = 0;       // driving the calls; 0: one per core
+  int threads = 0;       // driving the calls; 0: LoadShape::threads' default
   int64_t requests = 0;  // 0 and no duration: 1000
   absl::Duration duration = absl::ZeroDuration();
   std::string warmup;  // "N" calls or a duration ("2s"); "": one per slot

@@ -74,7 +74,7 @@ ABSL_FLAG(std::string, modes, "unary,stream", "bench: modes to run");
 ABSL_FLAG(int, concurrency, 1, "load: calls in flight");
 ABSL_FLAG(int, threads, 0,
           "load: threads driving the calls (each its own completion queue); "
-          "0: one per core");
+          "0: one per core, at least one per connection");
 ABSL_FLAG(int, connections, 1,
           "load: channels (TCP connections) the calls are spread over");
 ABSL_FLAG(int64_t, requests, 0,

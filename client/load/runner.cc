@@ -25,11 +25,17 @@ constexpr std::chrono::milliseconds kSampleInterval(100);
 
 int64_t ToNs(absl::Duration d) { return absl::ToInt64Nanoseconds(d); }
 
-int DriverThreads(const LoadShape& shape) {
-  const int wanted =
-      shape.threads > 0
-          ? shape.threads
-          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+// By default one thread per core, and at least one per connection: gRPC's
+// epoll poller hands a thread one ready connection at a time, so with fewer
+// threads than connections the bursts of answers on the others wait. (On
+// the 2-core machine, 1 KiB Apply at concurrency 1,024 over 4 connections:
+// median 5,657 calls/s with 4 threads, 4,015 with 2, 3,830 with 1.)
+int DriverThreads(const LoadShape& shape, size_t connections) {
+  const int cores =
+      std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int wanted = shape.threads > 0
+                         ? shape.threads
+                         : std::max(cores, static_cast<int>(connections));
   return std::min(wanted, shape.concurrency);
 }
 
@@ -77,7 +83,7 @@ class Level {
     for (size_t i = 0; i < workload.size(); ++i) {
       labels.push_back(MixEntryLabel(workload.entry(i)));
     }
-    for (int i = 0; i < DriverThreads(shape); ++i) {
+    for (int i = 0; i < DriverThreads(shape, clients.size()); ++i) {
       drivers_.push_back(std::make_unique<Driver>(labels));
     }
     for (int i = 0; i < shape.concurrency; ++i) {

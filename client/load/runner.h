@@ -1,8 +1,8 @@
 // Runs load levels: `concurrency` calls in flight, spread over the given
 // connections, sending the workload's calls in its mix order. The calls run
-// on gRPC's completion-queue API, driven by a few threads (one per core by
-// default), so that concurrency costs memory (a call's state and buffers),
-// not threads.
+// on gRPC's completion-queue API, driven by a few threads (LoadShape::threads),
+// so that concurrency costs memory (a call's state and buffers), not
+// threads.
 //
 //   LoadShape shape;
 //   shape.concurrency = 1024;
@@ -46,7 +46,8 @@ struct LoadShape {
   absl::Duration warmup_time = absl::ZeroDuration();
   double rps = 0;  // calls per second, open loop; 0: closed loop
   // Threads driving the calls, each with its own completion queue; 0: one
-  // per core. Never more than `concurrency`.
+  // per core, and at least one per connection. Never more than
+  // `concurrency`.
   int threads = 0;
   CallOptions call_options;
   // Also return every measured latency (LevelResult::latencies_ns), e.g. to
