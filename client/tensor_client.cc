@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -215,6 +217,30 @@ class StreamReader {
   v1::StreamResponse response_;
 };
 
+// Copies a TransformResponse's tensor into result->data, with the method
+// and compute time, and adds the time spent to result->deserialize_ns.
+absl::Status ReadUnaryResponse(grpc::ByteBuffer& reply, CallResult* result) {
+  const Clock::time_point start = Clock::now();
+  constexpr int kTensor[] = {v1::TransformResponse::kTensorFieldNumber};
+  absl::StatusOr<tensor_slices::SplitMessage> split =
+      tensor_slices::Split(reply, kTensor);
+  v1::TransformResponse response;
+  if (!split.ok() || !response.ParseFromString(split->skeleton)) {
+    return absl::DataLossError("cannot parse the TransformResponse");
+  }
+  const tensor_slices::Data& data = split->data[0];
+  result->data.resize(data.size);
+  size_t offset = 0;
+  for (const absl::Span<uint8_t> piece : data.spans) {
+    std::memcpy(result->data.data() + offset, piece.data(), piece.size());
+    offset += piece.size();
+  }
+  result->method = response.method();
+  result->server_compute_ns = response.server_compute_ns();
+  result->deserialize_ns += NanosSince(start);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::string_view RpcName(Rpc rpc) { return NameOf(kRpcNames, rpc); }
@@ -283,57 +309,70 @@ TensorClient::TensorClient(std::shared_ptr<grpc::Channel> channel)
 
 absl::Status TensorClient::Call(const Payload& payload, CallResult* result,
                                 const CallOptions& options) {
-  grpc::ClientContext context;
-  SetTimeout(options.timeout, &context);
+  std::optional<absl::Status> status;
+  grpc::CompletionQueue cq;
+  StartCall(payload, result, options, &cq,
+            [&status](absl::Status s) { status = std::move(s); });
+  DriveUntilFinished(cq, [&status] { return status.has_value(); });
+  return *status;
+}
+
+void TensorClient::StartCall(const Payload& payload, CallResult* result,
+                             const CallOptions& options,
+                             grpc::CompletionQueue* cq, CallDone done) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  SetTimeout(options.timeout, context.get());
   result->serialize_ns = 0;
   result->deserialize_ns = 0;
   result->server_compute_ns = 0;
-  return payload.spec().mode == Mode::kUnary
-             ? CallUnary(payload, &context, result)
-             : CallStream(payload, &context, result);
+  if (payload.spec().mode == Mode::kUnary) {
+    StartUnary(payload, result, std::move(context), cq, std::move(done));
+  } else {
+    StartStream(payload, result, std::move(context), cq, std::move(done));
+  }
 }
 
-absl::Status TensorClient::CallUnary(const Payload& payload,
-                                     grpc::ClientContext* context,
-                                     CallResult* result) {
-  Clock::time_point start = Clock::now();
+void TensorClient::StartUnary(const Payload& payload, CallResult* result,
+                              std::unique_ptr<grpc::ClientContext> context,
+                              grpc::CompletionQueue* cq, CallDone done) {
+  const Clock::time_point start = Clock::now();
   const grpc::ByteBuffer request = payload.UnaryRequest();
   result->serialize_ns = NanosSince(start);
-  grpc::ByteBuffer reply;
-  const grpc::Status status = UnaryByteCall(
-      generic_, context, UnaryMethod(payload.spec().rpc), request, &reply);
-  if (!status.ok()) return ToAbslStatus(status);
-  start = Clock::now();
-  constexpr int kTensor[] = {v1::TransformResponse::kTensorFieldNumber};
-  absl::StatusOr<tensor_slices::SplitMessage> split =
-      tensor_slices::Split(reply, kTensor);
-  v1::TransformResponse response;
-  if (!split.ok() || !response.ParseFromString(split->skeleton)) {
-    return absl::DataLossError("cannot parse the TransformResponse");
-  }
-  const tensor_slices::Data& data = split->data[0];
-  result->data.resize(data.size);
-  size_t offset = 0;
-  for (const absl::Span<uint8_t> piece : data.spans) {
-    std::memcpy(result->data.data() + offset, piece.data(), piece.size());
-    offset += piece.size();
-  }
-  result->method = response.method();
-  result->server_compute_ns = response.server_compute_ns();
-  result->deserialize_ns = NanosSince(start);
-  return absl::OkStatus();
+  StartUnaryByteCall(
+      generic_, std::move(context), UnaryMethod(payload.spec().rpc), request,
+      cq,
+      [result, done = std::move(done)](const grpc::Status& status,
+                                       grpc::ByteBuffer* reply) mutable {
+        done(status.ok() ? ReadUnaryResponse(*reply, result)
+                         : ToAbslStatus(status));
+      });
 }
 
-absl::Status TensorClient::CallStream(const Payload& payload,
-                                      grpc::ClientContext* context,
-                                      CallResult* result) {
-  StreamWriter writer(payload, &result->serialize_ns);
-  StreamReader reader(payload.x().size(), result);
-  const grpc::Status status = StreamByteCall(
-      generic_, context, StreamMethod(payload.spec().rpc),
-      [&](grpc::ByteBuffer* out) { return writer.Next(out); },
-      [&](grpc::ByteBuffer* in) { return reader.Receive(in); });
-  return reader.Finish(status);
+void TensorClient::StartStream(const Payload& payload, CallResult* result,
+                               std::unique_ptr<grpc::ClientContext> context,
+                               grpc::CompletionQueue* cq, CallDone done) {
+  struct Sides {
+    Sides(const Payload& payload, CallResult* result)
+        : writer(payload, &result->serialize_ns),
+          reader(payload.x().size(), result) {}
+    StreamWriter writer;
+    StreamReader reader;
+  };
+  auto sides = std::make_unique<Sides>(payload, result);
+  StreamCallbacks callbacks;
+  callbacks.next_request = [w = &sides->writer](grpc::ByteBuffer* out) {
+    return w->Next(out);
+  };
+  callbacks.on_response = [r = &sides->reader](grpc::ByteBuffer* in) {
+    return r->Receive(in);
+  };
+  callbacks.done = [sides = std::move(sides), done = std::move(done)](
+                       const grpc::Status& status) mutable {
+    done(sides->reader.Finish(status));
+  };
+  StartStreamByteCall(generic_, std::move(context),
+                      StreamMethod(payload.spec().rpc), cq,
+                      std::move(callbacks));
 }
 
 absl::StatusOr<v1::DescribeResponse> TensorClient::Describe(

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -115,14 +116,24 @@ class TensorClient {
   absl::Status Call(const Payload& payload, CallResult* result,
                     const CallOptions& options = {});
 
+  // Starts one call on `cq` and returns at once: the thread driving `cq`
+  // (generic_call.h) runs `done` with what Call would return. `payload` and
+  // `result` must stay valid until then. Thread-safe.
+  using CallDone = absl::AnyInvocable<void(absl::Status)>;
+  void StartCall(const Payload& payload, CallResult* result,
+                 const CallOptions& options, grpc::CompletionQueue* cq,
+                 CallDone done);
+
   absl::StatusOr<tensor_transform::v1::DescribeResponse> Describe(
       absl::Duration timeout = absl::InfiniteDuration());
 
  private:
-  absl::Status CallUnary(const Payload& payload, grpc::ClientContext* context,
-                         CallResult* result);
-  absl::Status CallStream(const Payload& payload, grpc::ClientContext* context,
-                          CallResult* result);
+  void StartUnary(const Payload& payload, CallResult* result,
+                  std::unique_ptr<grpc::ClientContext> context,
+                  grpc::CompletionQueue* cq, CallDone done);
+  void StartStream(const Payload& payload, CallResult* result,
+                   std::unique_ptr<grpc::ClientContext> context,
+                   grpc::CompletionQueue* cq, CallDone done);
 
   std::unique_ptr<tensor_transform::v1::TensorTransform::Stub> stub_;
   // Transform calls go through it with messages serialized here, so that

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Performance report (issue 3): kernels against the memory floors and NumPy,
 # RPC round trips against a plain TCP echo, chunk-size sweep, small-tensor
-# throughput, server memory, growth with size. Every ratio is measured side by
-# side in this one run. Writes OUT_DIR/report.md and OUT_DIR/report.json.
+# throughput, server memory, growth with size, load at high concurrency. Every
+# ratio is measured side by side in this one run. Writes OUT_DIR/report.md and
+# OUT_DIR/report.json.
 #
 #   scripts/bench.sh [OUT_DIR]        (default build/bench; ~25 min)
 #   REPEATS=10 scripts/bench.sh       (more timed calls per RPC row)
 #   STAGES="memory growth" scripts/bench.sh   (rerun some stages, then the
 #       report from all results in OUT_DIR; stages: kernels echo rpc sweep
-#       small memory growth throughput compute)
+#       small memory growth throughput compute concurrency)
 #   OLD_COMMIT=9d7b608 (default) the throughput stage also measures the
 #       server of this commit, built in OUT_DIR/old-<commit> (not committed;
 #       OLD_COMMIT= skips it)
@@ -20,7 +21,7 @@ mkdir -p "$OUT"
 ensure_packages
 build
 BIN="$BUILD_DIR"
-STAGES=" ${STAGES:-kernels echo rpc sweep small memory growth throughput compute} "
+STAGES=" ${STAGES:-kernels echo rpc sweep small memory growth throughput compute concurrency} "
 stage() { [[ "$STAGES" == *" $1 "* ]]; }
 # Debian's python3, with its grpcio and NumPy (one earlier on PATH may lack
 # them).
@@ -90,6 +91,48 @@ build_old_server() {
 }
 OLD_COMMIT="${OLD_COMMIT-9d7b608}"
 CCACHE=$(command -v ccache || true)
+
+# peak_threads PID: the most threads PID ran, sampled every 100 ms from
+# /proc until this is stopped (SIGTERM) or PID ends.
+peak_threads() {
+  local peak=0 n
+  trap 'echo "$peak"; exit 0' TERM
+  while n=$(awk '/^Threads:/ {print $2}' "/proc/$1/status" 2>/dev/null); do
+    if [ "${n:-0}" -gt "$peak" ]; then peak=$n; fi
+    sleep 0.1
+  done
+  echo "$peak"
+}
+# concurrency_sweep: `load --connections=4` of 1 KiB Apply at 16, 256 and
+# 1,024 calls in flight against a fresh server, ROUNDS times with the levels
+# interleaved; one JSON object with a run per level and round: calls/s, p50,
+# p99, errors, the client's peak threads (its own report) and the server's
+# (sampled meanwhile).
+concurrency_sweep() {
+  local round c sampler
+  start_server
+  for round in $(seq "${ROUNDS:-3}"); do
+    for c in 16 256 1024; do
+      peak_threads "$SERVER_PID" >"$OUT/concurrency_server_threads" &
+      sampler=$!
+      "$BIN/tensor_transform_client" load --target="127.0.0.1:$PORT" \
+        --rpc=apply --shape=128 --dtype=float64 --concurrency=$c \
+        --connections=4 --duration=5s --warmup=1s --format=json \
+        2>>"$OUT/bench.log" >"$OUT/concurrency_level.json"
+      kill "$sampler"; wait "$sampler"
+      "$PY" -c "import json,sys
+l = json.load(open(sys.argv[1]))['levels'][0]
+print(json.dumps({'round': $round, 'concurrency': $c,
+                  'calls_per_s': l['calls_per_s'],
+                  'p50_ms': l['latency_ms']['p50'],
+                  'p99_ms': l['latency_ms']['p99'], 'errors': l['errors'],
+                  'client_threads': l['client_threads'],
+                  'server_threads': int(open(sys.argv[2]).read())}))" \
+        "$OUT/concurrency_level.json" "$OUT/concurrency_server_threads"
+    done
+  done | "$PY" -c "import json,sys; print(json.dumps({'runs': [json.loads(l) for l in sys.stdin]}))"
+  stop_server >/dev/null
+}
 
 bench() { "$BIN/tensor_transform_client" bench --target="127.0.0.1:$PORT" \
             --format=json "$@" 2>>"$OUT/bench.log"; }
@@ -207,6 +250,11 @@ bench --rpcs=apply,inplace,gradient --modes=unary --repeats="$REPEATS" \
   --dtype=float32 --shape=10000x5000 >"$OUT/compute_float32.json"
 floors 3
 stop_server >/dev/null
+fi
+
+if stage concurrency; then
+log "load at concurrency 16, 256 and 1,024 (1 KiB Apply, 4 connections): both sides' threads"
+concurrency_sweep >"$OUT/concurrency.json"
 fi
 
 cat /proc/loadavg >"$OUT/loadavg_end"

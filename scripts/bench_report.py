@@ -5,7 +5,8 @@ Every goal of the performance issue becomes a row: what was measured, the
 limit, and whether it holds. Inputs (all in OUT_DIR): kernels.json and
 kernels.md (scripts/bench_kernels.sh), tcp_echo.json, rpc.json,
 chunk_sweep.json, small_0.json, small_128.json, memory.json,
-growth.json, and those of floor_goals.py (throughput and compute stages).
+growth.json, and those of floor_goals.py (throughput and compute stages)
+and concurrency_goals.py (concurrency stage).
 """
 
 import json
@@ -14,6 +15,7 @@ import platform
 import statistics
 import sys
 
+import concurrency_goals
 import floor_goals
 
 MIB = 1 << 20
@@ -147,6 +149,9 @@ def main(out):
     compute = floor_goals.load_compute(out)
     if compute:
         goals += [goal(*g) for g in floor_goals.compute_goals(compute)]
+    concurrency = load(out, "concurrency.json")
+    if concurrency:
+        goals += [goal(*g) for g in concurrency_goals.goals(concurrency)]
 
     md = [f"# Performance report\n\nMachine: {cpu_model()}, "
           f"{os.cpu_count()} cores, {platform.platform()}. Load average "
@@ -188,6 +193,7 @@ def main(out):
                               ("GB/s", lambda r: f"{r['throughput_gbps']:.3f}"),
                               ("ns/byte", lambda r: f"{r['latency_ms']['p50'] * 1e6 / (r['shape'][0] * 8):.3f}")])]
     md += floor_goals.markdown(throughput, compute, table)
+    md += concurrency_goals.markdown(concurrency, table)
     if memory:
         md += ["\n## Server memory\n",
                table(memory, [("case", lambda c: c["case"]),
@@ -199,6 +205,7 @@ def main(out):
         json.dump({"goals": goals, "kernels": kernels, "tcp_echo": echo,
                    "rpc": rpc, "chunk_sweep": sweep, "memory": memory,
                    "growth": growth, "throughput": throughput,
+                   "concurrency": concurrency,
                    "compute": compute and floor_goals.compute_table(compute)},
                   f, indent=2)
 
