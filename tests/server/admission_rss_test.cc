@@ -2,8 +2,8 @@
 // requests than its budget holds, and its peak resident set (VmHWM) read
 // from /proc. Every call either succeeds with a result equal to the
 // reference or is refused unprocessed: RESOURCE_EXHAUSTED from the budget or
-// from gRPC's buffer quota, or UNAVAILABLE when gRPC closed an idle
-// connection (GOAWAY) to free memory before the call started on it. The peak
+// from gRPC's buffer quota, or UNAVAILABLE when gRPC's quota reclaimed a
+// connection to free memory (IsReclaimedConnection). The peak
 // stays under the budget plus a fixed overhead.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -68,12 +68,9 @@ void Call(const std::string& target, int i, const v1::Tensor& x,
   }
   std::lock_guard<std::mutex> lock(outcome->mu);
   ++outcome->codes[status.error_code()];
-  // gRPC's quota reclaims memory by closing connections: with a GOAWAY,
-  // or, for one still receiving a request, by resetting it.
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
-      status.error_message().find("GOAWAY") == std::string::npos &&
-      status.error_message().find("Connection reset") == std::string::npos) {
-    ADD_FAILURE() << "unavailable, but not for a GOAWAY or a reset: "
+      !IsReclaimedConnection(status)) {
+    ADD_FAILURE() << "unavailable, but not for a reclaimed connection: "
                   << status.error_message();
   }
   if (status.ok() && response.tensor().data() != *expected) {

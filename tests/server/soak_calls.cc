@@ -19,8 +19,7 @@ using grpc::StatusCode;
 // Refused unprocessed because the server is loaded: a caller retries later.
 bool IsShed(const grpc::Status& status) {
   return status.error_code() == StatusCode::RESOURCE_EXHAUSTED ||
-         (status.error_code() == StatusCode::UNAVAILABLE &&
-          status.error_message().find("GOAWAY") != std::string::npos);
+         IsReclaimedConnection(status);
 }
 
 std::string Describe(const grpc::Status& status) {

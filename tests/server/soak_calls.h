@@ -26,7 +26,7 @@ enum class Verdict {
   kVerified,  // OK, and the result equals the reference
   kRejected,  // a malformed request refused with its exact status
   kShed,      // refused unprocessed under load: RESOURCE_EXHAUSTED, or
-              // UNAVAILABLE after a GOAWAY from gRPC's memory reclaim
+              // UNAVAILABLE for a connection gRPC's quota reclaimed
   kUnexpected,
 };
 

@@ -36,6 +36,14 @@ OpenStream(v1::TensorTransform::Stub& stub, StreamRpc rpc,
 
 }  // namespace
 
+bool IsReclaimedConnection(const grpc::Status& status) {
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return false;
+  const std::string& message = status.error_message();
+  return message.find("GOAWAY") != std::string::npos ||
+         message.find("Connection reset") != std::string::npos ||
+         message.find("failed to connect") != std::string::npos;
+}
+
 std::vector<v1::DType> AllDTypes() {
   std::vector<v1::DType> dtypes;
   for (core::DType dtype : core::kAllDTypes) {

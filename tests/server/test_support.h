@@ -31,6 +31,11 @@ namespace v1 = ::tensor_transform::v1;
 // Fixed so that failures reproduce; printed by the tests that use it.
 inline constexpr uint32_t kSeed = 20240517;
 
+// UNAVAILABLE because gRPC's memory quota reclaimed a connection under
+// overload: a GOAWAY to an idle one, a reset of one still receiving, or a
+// failed reconnect while those are torn down. Unprocessed, so retryable.
+bool IsReclaimedConnection(const grpc::Status& status);
+
 // Every DType and Method the wire knows, UNSPECIFIED excluded.
 std::vector<v1::DType> AllDTypes();
 std::vector<v1::Method> AllMethods();
