@@ -72,35 +72,30 @@ const std::string& StreamMethod(Rpc rpc) {
   return (*kNames)[static_cast<int>(rpc)];
 }
 
-grpc::Status Serialize(const google::protobuf::MessageLite& message,
-                       grpc::ByteBuffer* buffer) {
-  bool own_buffer;
-  return grpc::SerializationTraits<google::protobuf::MessageLite>::Serialize(
-      message, buffer, &own_buffer);
-}
-
-grpc::Status Deserialize(grpc::ByteBuffer* buffer,
-                         google::protobuf::MessageLite* message) {
-  return grpc::SerializationTraits<google::protobuf::MessageLite>::Deserialize(
-      buffer, message);
-}
-
 void SetTimeout(absl::Duration timeout, grpc::ClientContext* context) {
   if (timeout != absl::InfiniteDuration()) {
     context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   }
 }
 
+absl::Span<const uint8_t> Bytes(const std::string& data) {
+  return {reinterpret_cast<const uint8_t*>(data.data()), data.size()};
+}
+
+// `data` referenced, not copied: it must outlive the call.
+grpc::Slice Referenced(absl::Span<const uint8_t> data) {
+  return grpc::Slice(data.data(), data.size(), grpc::Slice::STATIC_SLICE);
+}
+
 // Appends Tensor field `field` with `spec`'s dtype and shape and `data`,
-// which is referenced, not copied: it must outlive the call.
-void AppendTensor(int field, const CallSpec& spec, const std::string& data,
+// referenced.
+void AppendTensor(int field, const CallSpec& spec,
+                  absl::Span<const uint8_t> data,
                   std::vector<grpc::Slice>* out) {
   v1::Tensor tensor;
   tensor.set_dtype(wire::DTypeToProto(spec.dtype));
   tensor.mutable_shape()->Add(spec.shape.begin(), spec.shape.end());
-  tensor_slices::AppendTensor(
-      field, tensor,
-      {grpc::Slice(data.data(), data.size(), grpc::Slice::STATIC_SLICE)}, out);
+  tensor_slices::AppendTensor(field, tensor, {Referenced(data)}, out);
 }
 
 // Appends a `Request`'s fields other than its tensors: relu and the method.
@@ -113,84 +108,119 @@ void AppendTransformAndMethod(const CallSpec& spec,
   tensor_slices::AppendMessage(rest, out);
 }
 
+// The unary request of `spec`, its tensors' data referring to `buffers`.
+grpc::ByteBuffer UnaryRequest(const CallSpec& spec,
+                              const CallBuffers& buffers) {
+  std::vector<grpc::Slice> slices;
+  if (spec.rpc == Rpc::kGradient) {
+    AppendTensor(v1::GradientRequest::kXFieldNumber, spec, buffers.x, &slices);
+    if (!buffers.upstream.empty()) {
+      AppendTensor(v1::GradientRequest::kUpstreamFieldNumber, spec,
+                   buffers.upstream, &slices);
+    }
+    AppendTransformAndMethod<v1::GradientRequest>(spec, &slices);
+  } else {
+    AppendTensor(v1::ApplyRequest::kTensorFieldNumber, spec, buffers.x,
+                 &slices);
+    AppendTransformAndMethod<v1::ApplyRequest>(spec, &slices);
+  }
+  return grpc::ByteBuffer(slices.data(), slices.size());
+}
+
+// Copies a received tensor's data to `out`, which holds data.size bytes.
+void Gather(const tensor_slices::Data& data, uint8_t* out) {
+  for (const absl::Span<uint8_t> piece : data.spans) {
+    std::memcpy(out, piece.data(), piece.size());
+    out += piece.size();
+  }
+}
+
 // The messages of one streaming call: the header, then the tensor (and the
-// upstream gradient) in chunks of whole elements. Adds the time spent
-// building and encoding each to *serialize_ns.
+// upstream gradient) in chunks of whole elements, referenced where they lie.
+// Adds the time spent building each to *serialize_ns.
 class StreamWriter {
  public:
-  StreamWriter(const Payload& payload, int64_t* serialize_ns)
-      : x_(payload.x()),
-        upstream_(payload.upstream()),
+  StreamWriter(const CallSpec& spec, const CallBuffers& buffers,
+               int64_t* serialize_ns)
+      : x_(buffers.x),
+        upstream_(buffers.upstream),
         serialize_ns_(serialize_ns) {
-    const CallSpec& spec = payload.spec();
     const size_t item = core::ItemSize(spec.dtype);
     chunk_ = std::max<size_t>(
         item, static_cast<size_t>(spec.chunk_bytes) / item * item);
-    v1::StreamHeader* header = request_.mutable_header();
-    header->mutable_transform()->mutable_relu();
-    header->set_method(ToProto(spec.method));
-    header->set_dtype(wire::DTypeToProto(spec.dtype));
-    header->mutable_shape()->Add(spec.shape.begin(), spec.shape.end());
-    header->set_has_upstream(!upstream_.empty());
+    header_.mutable_transform()->mutable_relu();
+    header_.set_method(ToProto(spec.method));
+    header_.set_dtype(wire::DTypeToProto(spec.dtype));
+    header_.mutable_shape()->Add(spec.shape.begin(), spec.shape.end());
+    header_.set_has_upstream(!upstream_.empty());
   }
 
   // Fills `out` with the next message; false when all have been sent.
   bool Next(grpc::ByteBuffer* out) {
     const Clock::time_point start = Clock::now();
-    if (header_sent_) {
+    std::vector<grpc::Slice> slices;
+    if (!header_sent_) {
+      v1::StreamRequest request;
+      *request.mutable_header() = header_;
+      tensor_slices::AppendMessage(request, &slices);
+      header_sent_ = true;
+    } else {
       if (offset_ == x_.size()) return false;
       const size_t n = std::min(chunk_, x_.size() - offset_);
-      request_.set_data(x_.data() + offset_, n);
+      tensor_slices::AppendBytes(v1::StreamRequest::kDataFieldNumber,
+                                 Referenced(x_.subspan(offset_, n)), &slices);
       if (!upstream_.empty()) {
-        request_.set_upstream(upstream_.data() + offset_, n);
+        tensor_slices::AppendBytes(v1::StreamRequest::kUpstreamFieldNumber,
+                                   Referenced(upstream_.subspan(offset_, n)),
+                                   &slices);
       }
       offset_ += n;
     }
-    header_sent_ = true;
-    out->Clear();  // the previous message's; serializing needs an empty one
-    const bool ok = Serialize(request_, out).ok();
-    request_.clear_header();
+    grpc::ByteBuffer message(slices.data(), slices.size());
+    out->Swap(&message);
     *serialize_ns_ += NanosSince(start);
-    return ok;
+    return true;
   }
 
  private:
-  const std::string& x_;
-  const std::string& upstream_;
+  absl::Span<const uint8_t> x_;
+  absl::Span<const uint8_t> upstream_;
   int64_t* serialize_ns_;
   size_t chunk_ = 0;
   size_t offset_ = 0;
   bool header_sent_ = false;
-  v1::StreamRequest request_;
+  v1::StreamHeader header_;
 };
 
-// Copies the responses' data into result->data in order, summing their
-// compute times, and adds its own time to result->deserialize_ns. Stops the
-// call on a response that does not parse or would overrun the request.
+// Copies the responses' data into `out` in order, summing their compute
+// times, and adds its own time to result->deserialize_ns. Stops the call on
+// a response that does not parse or would overrun the request.
 class StreamReader {
  public:
-  StreamReader(size_t expected_bytes, CallResult* result)
-      : expected_(expected_bytes), result_(result) {
-    result_->data.resize(expected_bytes);
-  }
+  StreamReader(absl::Span<uint8_t> out, CallResult* result)
+      : out_(out), expected_(out.size()), result_(result) {}
 
   bool Receive(grpc::ByteBuffer* in) {
     const Clock::time_point start = Clock::now();
-    if (!Deserialize(in, &response_).ok()) {
+    constexpr int kData[] = {v1::StreamResponse::kDataFieldNumber};
+    absl::StatusOr<tensor_slices::SplitMessage> split =
+        tensor_slices::SplitBytes(*in, kData);
+    v1::StreamResponse response;  // its fields but data
+    if (!split.ok() || !response.ParseFromString(split->skeleton)) {
       error_ = absl::DataLossError("cannot parse a StreamResponse");
       return false;
     }
-    const std::string& data = response_.data();
-    if (data.size() > expected_ - received_) {
+    const tensor_slices::Data& data = split->data[0];
+    if (data.size > expected_ - received_) {
       error_ = absl::DataLossError(
-          absl::StrCat("stream returned ", received_ + data.size(),
+          absl::StrCat("stream returned ", received_ + data.size,
                        "+ bytes, but the request sent ", expected_));
       return false;
     }
-    std::memcpy(result_->data.data() + received_, data.data(), data.size());
-    received_ += data.size();
-    result_->method = response_.method();
-    result_->server_compute_ns += response_.server_compute_ns();
+    Gather(data, out_.data() + received_);
+    received_ += data.size;
+    result_->method = response.method();
+    result_->server_compute_ns += response.server_compute_ns();
     result_->deserialize_ns += NanosSince(start);
     return true;
   }
@@ -208,11 +238,11 @@ class StreamReader {
   }
 
  private:
+  absl::Span<uint8_t> out_;
   const size_t expected_;
   CallResult* result_;
   size_t received_ = 0;
   absl::Status error_;
-  v1::StreamResponse response_;
 };
 
 }  // namespace
@@ -262,19 +292,7 @@ void Payload::Retarget(std::optional<core::Method> method, Mode mode) {
 }
 
 grpc::ByteBuffer Payload::UnaryRequest() const {
-  std::vector<grpc::Slice> slices;
-  if (spec_.rpc == Rpc::kGradient) {
-    AppendTensor(v1::GradientRequest::kXFieldNumber, spec_, x_, &slices);
-    if (!upstream_.empty()) {
-      AppendTensor(v1::GradientRequest::kUpstreamFieldNumber, spec_, upstream_,
-                   &slices);
-    }
-    AppendTransformAndMethod<v1::GradientRequest>(spec_, &slices);
-  } else {
-    AppendTensor(v1::ApplyRequest::kTensorFieldNumber, spec_, x_, &slices);
-    AppendTransformAndMethod<v1::ApplyRequest>(spec_, &slices);
-  }
-  return grpc::ByteBuffer(slices.data(), slices.size());
+  return client::UnaryRequest(spec_, {Bytes(x_), Bytes(upstream_), {}});
 }
 
 TensorClient::TensorClient(std::shared_ptr<grpc::Channel> channel)
@@ -283,25 +301,51 @@ TensorClient::TensorClient(std::shared_ptr<grpc::Channel> channel)
 
 absl::Status TensorClient::Call(const Payload& payload, CallResult* result,
                                 const CallOptions& options) {
+  result->data.resize(payload.x().size());
+  const CallBuffers buffers{
+      Bytes(payload.x()),
+      Bytes(payload.upstream()),
+      {reinterpret_cast<uint8_t*>(result->data.data()), result->data.size()}};
+  return CallInto(payload.spec(), buffers, result, options);
+}
+
+absl::Status TensorClient::CallInto(const CallSpec& spec,
+                                    const CallBuffers& buffers,
+                                    CallResult* result,
+                                    const CallOptions& options) {
+  if (buffers.out.size() != buffers.x.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("out: ", buffers.out.size(), " bytes, but x has ",
+                     buffers.x.size(), "; they must be equal"));
+  }
+  if (!buffers.upstream.empty() &&
+      (spec.rpc != Rpc::kGradient ||
+       buffers.upstream.size() != buffers.x.size())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "upstream: ", buffers.upstream.size(), " bytes for ", RpcName(spec.rpc),
+        ", but only gradient takes one, as many bytes as x (", buffers.x.size(),
+        ")"));
+  }
   grpc::ClientContext context;
   SetTimeout(options.timeout, &context);
   result->serialize_ns = 0;
   result->deserialize_ns = 0;
   result->server_compute_ns = 0;
-  return payload.spec().mode == Mode::kUnary
-             ? CallUnary(payload, &context, result)
-             : CallStream(payload, &context, result);
+  return spec.mode == Mode::kUnary
+             ? CallUnary(spec, buffers, &context, result)
+             : CallStream(spec, buffers, &context, result);
 }
 
-absl::Status TensorClient::CallUnary(const Payload& payload,
+absl::Status TensorClient::CallUnary(const CallSpec& spec,
+                                     const CallBuffers& buffers,
                                      grpc::ClientContext* context,
                                      CallResult* result) {
   Clock::time_point start = Clock::now();
-  const grpc::ByteBuffer request = payload.UnaryRequest();
+  const grpc::ByteBuffer request = UnaryRequest(spec, buffers);
   result->serialize_ns = NanosSince(start);
   grpc::ByteBuffer reply;
-  const grpc::Status status = UnaryByteCall(
-      generic_, context, UnaryMethod(payload.spec().rpc), request, &reply);
+  const grpc::Status status =
+      UnaryByteCall(generic_, context, UnaryMethod(spec.rpc), request, &reply);
   if (!status.ok()) return ToAbslStatus(status);
   start = Clock::now();
   constexpr int kTensor[] = {v1::TransformResponse::kTensorFieldNumber};
@@ -312,25 +356,26 @@ absl::Status TensorClient::CallUnary(const Payload& payload,
     return absl::DataLossError("cannot parse the TransformResponse");
   }
   const tensor_slices::Data& data = split->data[0];
-  result->data.resize(data.size);
-  size_t offset = 0;
-  for (const absl::Span<uint8_t> piece : data.spans) {
-    std::memcpy(result->data.data() + offset, piece.data(), piece.size());
-    offset += piece.size();
+  if (data.size != buffers.out.size()) {
+    return absl::DataLossError(absl::StrCat("the response holds ", data.size,
+                                            " bytes, but the request sent ",
+                                            buffers.x.size()));
   }
+  Gather(data, buffers.out.data());
   result->method = response.method();
   result->server_compute_ns = response.server_compute_ns();
   result->deserialize_ns = NanosSince(start);
   return absl::OkStatus();
 }
 
-absl::Status TensorClient::CallStream(const Payload& payload,
+absl::Status TensorClient::CallStream(const CallSpec& spec,
+                                      const CallBuffers& buffers,
                                       grpc::ClientContext* context,
                                       CallResult* result) {
-  StreamWriter writer(payload, &result->serialize_ns);
-  StreamReader reader(payload.x().size(), result);
+  StreamWriter writer(spec, buffers, &result->serialize_ns);
+  StreamReader reader(buffers.out, result);
   const grpc::Status status = StreamByteCall(
-      generic_, context, StreamMethod(payload.spec().rpc),
+      generic_, context, StreamMethod(spec.rpc),
       [&](grpc::ByteBuffer* out) { return writer.Next(out); },
       [&](grpc::ByteBuffer* in) { return reader.Receive(in); });
   return reader.Finish(status);

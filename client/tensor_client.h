@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "core/types.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
@@ -66,6 +67,17 @@ struct CallOptions {
   // Deadline of the call from its start; past it the call fails with
   // DEADLINE_EXCEEDED.
   absl::Duration timeout = absl::InfiniteDuration();
+};
+
+// A call's tensors in the caller's memory (TensorClient::CallInto): `x` and
+// `upstream` are sent without copying, and the result is written into `out`.
+// All three must stay valid until the call returns. `out` may be `x` itself
+// (or `upstream`): every part of the result arrives after the part of the
+// request it replaces has been sent.
+struct CallBuffers {
+  absl::Span<const uint8_t> x;         // spec.dtype / spec.shape's bytes
+  absl::Span<const uint8_t> upstream;  // Rpc::kGradient only; empty: none
+  absl::Span<uint8_t> out;             // as many bytes as x
 };
 
 // A channel whose message limits allow `max_message_bytes` each way. Every
@@ -115,14 +127,20 @@ class TensorClient {
   absl::Status Call(const Payload& payload, CallResult* result,
                     const CallOptions& options = {});
 
+  // Runs one call of `spec` on `buffers`, writing the result into
+  // buffers.out; result->data is left untouched. InvalidArgument when out
+  // or a non-empty upstream differs from x in size; otherwise as Call.
+  absl::Status CallInto(const CallSpec& spec, const CallBuffers& buffers,
+                        CallResult* result, const CallOptions& options = {});
+
   absl::StatusOr<tensor_transform::v1::DescribeResponse> Describe(
       absl::Duration timeout = absl::InfiniteDuration());
 
  private:
-  absl::Status CallUnary(const Payload& payload, grpc::ClientContext* context,
-                         CallResult* result);
-  absl::Status CallStream(const Payload& payload, grpc::ClientContext* context,
-                          CallResult* result);
+  absl::Status CallUnary(const CallSpec& spec, const CallBuffers& buffers,
+                         grpc::ClientContext* context, CallResult* result);
+  absl::Status CallStream(const CallSpec& spec, const CallBuffers& buffers,
+                          grpc::ClientContext* context, CallResult* result);
 
   std::unique_ptr<tensor_transform::v1::TensorTransform::Stub> stub_;
   // Transform calls go through it with messages serialized here, so that

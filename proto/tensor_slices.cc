@@ -10,6 +10,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 
 namespace tensor_transform::tensor_slices {
@@ -184,6 +185,49 @@ void WriteLengthDelimitedHeader(int field, size_t length,
   out.WriteVarint64(length);
 }
 
+// Reads the top-level fields of `message`. Each length-delimited field whose
+// number is fields[i] goes to take(i, length, in) with its length read and
+// its body next in `in`; every other field is copied to `skeleton`.
+absl::Status ScanFields(
+    grpc::ByteBuffer& message, absl::Span<const int> fields,
+    CodedOutputStream& skeleton,
+    absl::FunctionRef<absl::Status(size_t, uint32_t, CodedInputStream&)> take) {
+  grpc::ProtoBufferReader reader(&message);
+  CodedInputStream in(&reader);
+  bool malformed = false;
+  while (const uint32_t tag = ReadTag(in, &malformed)) {
+    const auto field = std::find(fields.begin(), fields.end(),
+                                 WireFormatLite::GetTagFieldNumber(tag));
+    if (field != fields.end() &&
+        WireFormatLite::GetTagWireType(tag) ==
+            WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      uint32_t length;
+      if (!ReadLength(in, &length)) return Malformed(in);
+      absl::Status status = take(field - fields.begin(), length, in);
+      if (!status.ok()) return status;
+    } else if (!CopyField(in, tag, skeleton)) {
+      return Malformed(in);
+    }
+  }
+  if (malformed || !in.ConsumedEntireMessage()) return Malformed(in);
+  return absl::OkStatus();
+}
+
+// The data at `ranges` of `message` (empty Data where there is no range).
+absl::StatusOr<std::vector<Data>> DataAt(
+    grpc::ByteBuffer& message,
+    const std::vector<std::optional<Range>>& ranges) {
+  std::vector<grpc::Slice> slices;
+  if (!message.Dump(&slices).ok()) {
+    return absl::InternalError("cannot read the received message's slices");
+  }
+  std::vector<Data> data;
+  for (const std::optional<Range>& range : ranges) {
+    data.push_back(range ? Slice(slices, *range) : Data());
+  }
+  return data;
+}
+
 }  // namespace
 
 absl::StatusOr<SplitMessage> Split(grpc::ByteBuffer& message,
@@ -191,27 +235,14 @@ absl::StatusOr<SplitMessage> Split(grpc::ByteBuffer& message,
   std::vector<TensorField> tensors(tensor_fields.size());
   SplitMessage split;
   {
-    grpc::ProtoBufferReader reader(&message);
-    CodedInputStream in(&reader);
     StringOutputStream stream(&split.skeleton);
     CodedOutputStream others(&stream);
-    bool malformed = false;
-    while (const uint32_t tag = ReadTag(in, &malformed)) {
-      const auto field = std::find(tensor_fields.begin(), tensor_fields.end(),
-                                   WireFormatLite::GetTagFieldNumber(tag));
-      if (field != tensor_fields.end() &&
-          WireFormatLite::GetTagWireType(tag) ==
-              WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
-        uint32_t length;
-        if (!ReadLength(in, &length)) return Malformed(in);
-        absl::Status status =
-            ReadTensor(in, length, &tensors[field - tensor_fields.begin()]);
-        if (!status.ok()) return status;
-      } else if (!CopyField(in, tag, others)) {
-        return Malformed(in);
-      }
-    }
-    if (malformed || !in.ConsumedEntireMessage()) return Malformed(in);
+    absl::Status status =
+        ScanFields(message, tensor_fields, others,
+                   [&](size_t i, uint32_t length, CodedInputStream& in) {
+                     return ReadTensor(in, length, &tensors[i]);
+                   });
+    if (!status.ok()) return status;
     for (size_t i = 0; i < tensors.size(); ++i) {
       if (!tensors[i].present) continue;
       WriteLengthDelimitedHeader(tensor_fields[i], tensors[i].fields.size(),
@@ -219,13 +250,33 @@ absl::StatusOr<SplitMessage> Split(grpc::ByteBuffer& message,
       others.WriteString(tensors[i].fields);
     }
   }
-  std::vector<grpc::Slice> slices;
-  if (!message.Dump(&slices).ok()) {
-    return absl::InternalError("cannot read the received message's slices");
+  std::vector<std::optional<Range>> ranges;
+  for (const TensorField& tensor : tensors) ranges.push_back(tensor.data);
+  absl::StatusOr<std::vector<Data>> data = DataAt(message, ranges);
+  if (!data.ok()) return data.status();
+  split.data = *std::move(data);
+  return split;
+}
+
+absl::StatusOr<SplitMessage> SplitBytes(grpc::ByteBuffer& message,
+                                        absl::Span<const int> bytes_fields) {
+  std::vector<std::optional<Range>> ranges(bytes_fields.size());
+  SplitMessage split;
+  {
+    StringOutputStream stream(&split.skeleton);
+    CodedOutputStream others(&stream);
+    absl::Status status = ScanFields(
+        message, bytes_fields, others,
+        [&](size_t i, uint32_t length, CodedInputStream& in) {
+          ranges[i] = Range{static_cast<size_t>(in.CurrentPosition()), length};
+          return in.Skip(static_cast<int>(length)) ? absl::OkStatus()
+                                                   : Malformed(in);
+        });
+    if (!status.ok()) return status;
   }
-  for (const TensorField& tensor : tensors) {
-    split.data.push_back(tensor.data ? Slice(slices, *tensor.data) : Data());
-  }
+  absl::StatusOr<std::vector<Data>> data = DataAt(message, ranges);
+  if (!data.ok()) return data.status();
+  split.data = *std::move(data);
   return split;
 }
 
@@ -249,6 +300,17 @@ void AppendTensor(int field, const v1::Tensor& tensor,
   out->emplace_back(header);
   for (grpc::Slice& piece : data) out->push_back(std::move(piece));
   out->emplace_back(fields);
+}
+
+void AppendBytes(int field, grpc::Slice data, std::vector<grpc::Slice>* out) {
+  std::string header;
+  {
+    StringOutputStream stream(&header);
+    CodedOutputStream coded(&stream);
+    WriteLengthDelimitedHeader(field, data.size(), coded);
+  }
+  out->emplace_back(header);
+  out->push_back(std::move(data));
 }
 
 void AppendMessage(const google::protobuf::MessageLite& message,

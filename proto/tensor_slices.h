@@ -62,11 +62,21 @@ struct SplitMessage {
 absl::StatusOr<SplitMessage> Split(grpc::ByteBuffer& message,
                                    absl::Span<const int> tensor_fields);
 
+// As Split, for a message whose fields numbered `bytes_fields` are `bytes`
+// (StreamRequest.data and .upstream, StreamResponse.data): data[i] is the
+// last occurrence of field bytes_fields[i], as protobuf keeps.
+absl::StatusOr<SplitMessage> SplitBytes(grpc::ByteBuffer& message,
+                                        absl::Span<const int> bytes_fields);
+
 // Appends to `out` field `field` holding a Tensor with `tensor`'s fields
 // (its own data must be empty) and `data` as its data, referenced, not
 // copied.
 void AppendTensor(int field, const v1::Tensor& tensor,
                   std::vector<grpc::Slice> data, std::vector<grpc::Slice>* out);
+
+// Appends to `out` bytes field `field` holding `data`, referenced, not
+// copied.
+void AppendBytes(int field, grpc::Slice data, std::vector<grpc::Slice>* out);
 
 // Appends `message`, serialized, to `out`: its fields follow those appended
 // before, as protobuf allows.
