@@ -51,8 +51,7 @@ class HeldBuffer {
   ~HeldBuffer() { PyBuffer_Release(&view_); }
 
   absl::Span<uint8_t> bytes() const {
-    return {static_cast<uint8_t*>(view_.buf),
-            static_cast<size_t>(view_.len)};
+    return {static_cast<uint8_t*>(view_.buf), static_cast<size_t>(view_.len)};
   }
 
  private:
@@ -73,8 +72,8 @@ T Parsed(const std::string& what, const std::string& name, Parse parse) {
 // The call of `rpc` ("apply", "inplace", "gradient"), `method` (a core
 // method name; None: the server's choice) on `dtype` (a core dtype name).
 CallSpec Spec(const std::string& rpc, const std::optional<std::string>& method,
-              const std::string& dtype, std::vector<int64_t> shape,
-              bool stream, int64_t chunk_bytes) {
+              const std::string& dtype, std::vector<int64_t> shape, bool stream,
+              int64_t chunk_bytes) {
   CallSpec spec;
   spec.rpc = Parsed<Rpc>("rpc", rpc, ParseRpc);
   if (method) {
@@ -117,8 +116,8 @@ py::dict DescribeFields(const v1::DescribeResponse& response) {
     rpc_methods[py::str(entry.rpc())] = methods;
   }
   py::dict fields;
-  fields["transforms"] = std::vector<std::string>(
-      response.transforms().begin(), response.transforms().end());
+  fields["transforms"] = std::vector<std::string>(response.transforms().begin(),
+                                                  response.transforms().end());
   fields["dtypes"] = DTypeNames(response);
   fields["rpc_methods"] = rpc_methods;
   fields["default_method"] = MethodName(response.default_method());

@@ -14,8 +14,9 @@ Arrays of float16/32/64 and int8/16/32/64 (bfloat16 as its uint16 bits with
 bfloat16=True) go in; results come out with the same shape and dtype, in a
 new array or in `out`. Inputs are sent from their own memory: C-contiguous
 little-endian arrays, read-only ones included, without a copy; other layouts
-and byte orders are copied once first. A result array of 8 MiB or more lives
-on transparent huge pages. Arrays above 8 MiB, or above the server's unary
+and byte orders are copied once first. New results of 8 MiB and more reuse
+the memory of the client's freed results (already faulted in; see
+_pool.py), smaller ones are np.empty arrays. Arrays above 8 MiB, or above the server's unary
 cap, stream in chunks, so that a call holds about one chunk beyond its
 arrays. Every failure raises TensorTransformError with the gRPC status code.
 
@@ -25,13 +26,17 @@ is sent as it is and the GIL released for the call) and pure Python over
 grpcio (needs grpcio and protobuf). NATIVE is True when the native one is in
 use; TENSOR_TRANSFORM_PURE_PYTHON=1 in the environment picks pure Python.
 A Client is safe to share between threads.
+
+Importing the package sets glibc's malloc thresholds so that gRPC's receive
+buffers are reused instead of faulted in afresh for every call (see
+_malloc.py): freed memory up to 64 MiB stays in the process.
 """
 
 import collections
 import os
 import threading
 
-from . import _arrays
+from . import _arrays, _malloc, _pool
 from ._errors import StatusCode, TensorTransformError, error, invalid
 
 
@@ -47,6 +52,7 @@ def _implementation():
 
 
 _Transport, NATIVE = _implementation()
+_malloc.keep_receive_buffers_warm()  # before gRPC starts its threads
 
 __all__ = ["Client", "TensorTransformError", "StatusCode", "CallInfo",
            "Description", "METHODS", "NATIVE"]
@@ -80,18 +86,22 @@ class Client:
     unary_limit_bytes: largest request sent unary (default: the server's
     cap, asked once with Describe). chunk_bytes: streamed chunk size
     (default: the server's recommendation). stream_above_bytes: requests
-    larger than this stream even below the cap.
+    larger than this stream even below the cap. result_pool_bytes: memory
+    of freed results (8 MiB and larger) kept for later results, warm;
+    close() releases it.
     """
 
     def __init__(self, target="127.0.0.1:50051", *, timeout=None,
                  unary_limit_bytes=None, chunk_bytes=None,
-                 stream_above_bytes=STREAM_ABOVE_BYTES):
+                 stream_above_bytes=STREAM_ABOVE_BYTES,
+                 result_pool_bytes=512 << 20):
         self._transport = _Transport(target)
         self.timeout = timeout
         self._unary_limit = unary_limit_bytes
         self._chunk_bytes = chunk_bytes
         self._stream_above = stream_above_bytes
         self._lock = threading.Lock()
+        self._pool = _pool.ResultPool(result_pool_bytes)
 
     def __enter__(self):
         return self
@@ -100,7 +110,9 @@ class Client:
         self.close()
 
     def close(self):
-        """Closes the channel (the native one once no call is using it)."""
+        """Closes the channel (the native one once no call is using it)
+        and releases the pooled memory."""
+        self._pool.clear()
         if hasattr(self._transport, "close"):
             self._transport.close()
 
@@ -129,7 +141,7 @@ class Client:
         x, dtype = _arrays.wire_array(x, "x", bfloat16)
         rpc = "apply"
         if out is None:
-            out = _arrays.empty(x.shape, x.dtype)
+            out = self._pool.empty(x.shape, x.dtype)
         elif _arrays.same_memory(x, _arrays.result_array(out, x)):
             rpc = "inplace"
         else:
@@ -150,7 +162,7 @@ class Client:
                               f"{list(upstream.shape)}, but x is {x.dtype}"
                               f"{list(x.shape)}")
         if out is None:
-            out = _arrays.empty(x.shape, x.dtype)
+            out = self._pool.empty(x.shape, x.dtype)
         else:
             x = _arrays.apart_from(x, _arrays.result_array(out, x))
             if upstream is not None:

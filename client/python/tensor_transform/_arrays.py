@@ -1,6 +1,4 @@
-"""NumPy arrays in wire form, and fast memory for results."""
-
-import mmap
+"""NumPy arrays in wire form, and where results may go."""
 
 import numpy as np
 
@@ -13,12 +11,6 @@ DTYPES = {
     np.dtype(np.int16): "int16", np.dtype(np.int32): "int32",
     np.dtype(np.int64): "int64",
 }
-
-# Results at least this large get memory of their own with transparent huge
-# pages: a fresh 4 KiB page costs ~15 us on first touch (~0.7 s for 200 MB),
-# a 2 MiB one ~0.1 ms.
-_HUGE_PAGE = 2 << 20
-HUGE_PAGES_FROM = 4 * _HUGE_PAGE
 
 
 def wire_array(array, name, bfloat16):
@@ -33,23 +25,6 @@ def wire_array(array, name, bfloat16):
         raise invalid(f"{name}: dtype {a.dtype} is not one of "
                       f"{sorted(str(d) for d in DTYPES)}")
     return np.asarray(a, a.dtype.newbyteorder("<"), order="C"), dtype
-
-
-def empty(shape, dtype):
-    """An uninitialised array; large ones on transparent huge pages, 2 MiB
-    aligned, unmapped when the array is freed."""
-    dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape)) * dtype.itemsize
-    if nbytes < HUGE_PAGES_FROM:
-        return np.empty(shape, dtype)
-    whole = -(-nbytes // _HUGE_PAGE) * _HUGE_PAGE
-    # Private: shared anonymous memory would be shmem, whose huge pages are
-    # off by default.
-    memory = mmap.mmap(-1, whole + _HUGE_PAGE, flags=mmap.MAP_PRIVATE)
-    memory.madvise(mmap.MADV_HUGEPAGE)
-    raw = np.frombuffer(memory, np.uint8)
-    start = -raw.ctypes.data % _HUGE_PAGE
-    return raw[start:start + nbytes].view(dtype).reshape(shape)
 
 
 def result_array(out, like, name="out"):

@@ -163,12 +163,26 @@ class ClientTest(unittest.TestCase):
         self.client.relu_grad(y, g, out=y)
         assert_same_bits(self, y, np.where(x > 0, g, 0.0))
 
-    def test_large_results_are_huge_page_aligned(self):
-        x = self.rng.uniform(-1, 1, 3 << 20)  # 24 MiB: streams by size
-        y, info = self.client.relu(x, return_info=True)
-        self.assertTrue(info.streamed)
-        self.assertEqual(y.ctypes.data % (2 << 20), 0)
-        assert_same_bits(self, y, relu_reference(x))
+    def test_streams_large_array_below_the_cap(self):
+        with tt.Client(self.server.target, unary_limit_bytes=1 << 40) as c:
+            x = self.rng.uniform(-1, 1, 3 << 20)  # 24 MiB > 8 MiB
+            y, info = c.relu(x, return_info=True)
+            self.assertTrue(info.streamed)
+            assert_same_bits(self, y, relu_reference(x))
+
+    def test_reuses_memory_of_freed_results_only(self):
+        x1, x2 = (self.rng.uniform(-1, 1, 1 << 21) for _ in range(2))  # 16 MiB
+        y = self.client.relu(x1)
+        address = y.ctypes.data
+        del y
+        y = self.client.relu(x2)
+        self.assertEqual(y.ctypes.data, address)  # the freed result's memory
+        kept = y[5:]
+        del y
+        y = self.client.relu(x1)  # kept holds the memory: not reused
+        self.assertNotEqual(y.ctypes.data, address)
+        assert_same_bits(self, kept, relu_reference(x2)[5:])
+        assert_same_bits(self, y, relu_reference(x1))
 
     def test_streams_in_small_chunks(self):
         with tt.Client(self.server.target, unary_limit_bytes=0,
