@@ -1,28 +1,31 @@
 #!/usr/bin/env python3
 """Times tensor_transform's Client on the 5000 x 5000 float64 workload.
 
-    PYTHONPATH=build/python python3 client/python/bench/bench.py \\
-        --target 127.0.0.1:50051 --repeats 5
+    python3 client/python/bench/bench.py --package-dir build/python \\
+        --target 127.0.0.1:50051 --repeats 5 [--pure]
 
 Apply (relu(x) into a new array, as a user calls it), ApplyInPlace
 (relu(x, out=x)) and Gradient (relu_grad(x, upstream=g)), each result
 compared bit for bit with NumPy. Prints one JSON list: per RPC the
-implementation, p50 / min seconds and whether every result matched, and the
-process's peak RSS. With --rss-only, only repeated Apply calls run (no
+implementation, the method the server used, p50 / min seconds and whether
+every result matched, and the process's peak RSS. The package is imported
+from --package-dir, so that the process needs no environment variable;
+--pure picks the pure-Python implementation. With --rss-only, only repeated Apply calls run (no
 references held), so that the peak RSS is the client's own: x, the result
 and what the call holds besides.
 """
 
 import argparse
+import importlib
 import json
+import os
 import statistics
+import sys
 import time
 
 import numpy as np
 
-import tensor_transform as tt
-
-MIB = 1 << 20
+tt = None  # tensor_transform, imported by main() as asked
 
 
 def peak_rss_bytes():
@@ -43,14 +46,19 @@ def timed(call, repeats):
     return seconds
 
 
-def row(rpc, seconds, verified):
+def row(rpc, seconds, result):
+    """result: (the last result, its CallInfo) and whether it matched."""
+    (_, info), verified = result
     return {"client": "python_native" if tt.NATIVE else "python_pure",
-            "rpc": rpc, "seconds_p50": statistics.median(seconds),
+            "rpc": rpc, "method": info.method,
+            "seconds_p50": statistics.median(seconds),
             "seconds_min": min(seconds), "verified": bool(verified)}
 
 
-def matches(got, want):
-    return np.array_equal(got.view(np.uint64), want.view(np.uint64))
+def checked(result, want):
+    """(result, whether its array matches `want` bit for bit)."""
+    return result, np.array_equal(result[0].view(np.uint64),
+                                  want.view(np.uint64))
 
 
 def run_all(client, x, repeats):
@@ -59,25 +67,27 @@ def run_all(client, x, repeats):
     rows = []
     client.relu(x)  # warm up: connection, Describe
     seconds = timed(lambda: client.relu(x), repeats)
-    rows.append(row("apply", seconds, matches(client.relu(x), relu)))
+    rows.append(row("apply", seconds,
+                    checked(client.relu(x, return_info=True), relu)))
     y = x.copy()
     seconds = timed(lambda: client.relu(y, out=y), repeats)
-    rows.append(row("inplace", seconds, matches(y, relu)))
+    rows.append(row("inplace", seconds,
+                    checked(client.relu(y, out=y, return_info=True), relu)))
     seconds = timed(lambda: client.relu_grad(x, upstream=g), repeats)
-    rows.append(row("gradient", seconds, matches(client.relu_grad(x, g),
-                                                 np.where(x > 0, g, 0.0))))
+    rows.append(row("gradient", seconds, checked(
+        client.relu_grad(x, g, return_info=True), np.where(x > 0, g, 0.0))))
     return rows
 
 
 def run_rss(client, x, repeats):
     seconds = timed(lambda: client.relu(x), repeats)
     peak = peak_rss_bytes()
-    y = client.relu(x)
-    verified = all(matches(y[i:i + 100], np.where(x[i:i + 100] > 0,
-                                                  x[i:i + 100], 0.0))
+    y, info = client.relu(x, return_info=True)
+    verified = all(np.array_equal(y[i:i + 100], np.where(x[i:i + 100] > 0,
+                                                         x[i:i + 100], 0.0))
                    for i in range(0, len(x), 100))
-    return [dict(row("apply", seconds, verified), peak_rss_bytes=peak,
-                 array_bytes=x.nbytes)]
+    return [dict(row("apply_rss", seconds, ((y, info), verified)),
+                 peak_rss_bytes=peak, array_bytes=x.nbytes)]
 
 
 def main():
@@ -85,7 +95,15 @@ def main():
     parser.add_argument("--target", required=True)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rss-only", action="store_true")
+    parser.add_argument("--package-dir", help="where tensor_transform is")
+    parser.add_argument("--pure", action="store_true")
     args = parser.parse_args()
+    if args.package_dir:
+        sys.path.insert(0, args.package_dir)
+    if args.pure:
+        os.environ["TENSOR_TRANSFORM_PURE_PYTHON"] = "1"
+    global tt
+    tt = importlib.import_module("tensor_transform")
     x = np.random.default_rng(42).uniform(-0.5, 0.5, (5000, 5000))
     with tt.Client(args.target, timeout=600) as client:
         rows = (run_rss if args.rss_only else run_all)(client, x,
