@@ -8,7 +8,8 @@
 #   REPEATS=10 scripts/bench.sh       (more timed calls per RPC row)
 #   STAGES="memory growth" scripts/bench.sh   (rerun some stages, then the
 #       report from all results in OUT_DIR; stages: kernels echo rpc sweep
-#       small memory growth)
+#       small memory growth clients)
+#   CLIENT_ROUNDS=5 STAGES=clients scripts/bench.sh   (the clients compared)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 OUT="${1:-$BUILD_DIR/bench}"
@@ -17,7 +18,7 @@ mkdir -p "$OUT"
 ensure_packages
 build
 BIN="$BUILD_DIR"
-STAGES=" ${STAGES:-kernels echo rpc sweep small memory growth} "
+STAGES=" ${STAGES:-kernels echo rpc sweep small memory growth clients} "
 stage() { [[ "$STAGES" == *" $1 "* ]]; }
 # Debian's python3, with its grpcio and NumPy (one earlier on PATH may lack
 # them).
@@ -116,6 +117,39 @@ for kib in 1 16 256 1024 16384 262144 1048576; do
   bench --rpcs=apply --modes=$mode --shape=$n --repeats=$reps |
     "$PY" -c "import json,sys; print(json.dumps(json.load(sys.stdin)))"
 done | "$PY" -c "import json,sys; print(json.dumps([r for l in sys.stdin for r in json.loads(l)]))" >"$OUT/growth.json"
+stop_server >/dev/null
+fi
+
+# clients_stage: the same 200 MB float64 Apply, ApplyInPlace (out=x) and
+# Gradient through every client against the one server on $PORT: the C++
+# client, Python (native extension and pure grpcio) and Node. Each of
+# $CLIENT_ROUNDS rounds runs every client once, so that on a shared machine
+# no client gets all the quiet moments. Python and Node start with an empty
+# environment (no GLIBC_TUNABLES, no PYTHONPATH); the C++ client as run.sh
+# runs it. Last, the native Python client's peak RSS over repeated Applies.
+# Prints JSON lists, one per line.
+clients_stage() {
+  local target="127.0.0.1:$PORT" node
+  node="$(command -v node)"
+  "$ROOT/scripts/npm_run.sh" "$ROOT/client/node" true  # node_modules
+  local python=("$PY" "$ROOT/client/python/bench/bench.py"
+                --package-dir="$BUILD_DIR/python" --target="$target"
+                --repeats="$REPEATS")
+  for _ in $(seq "${CLIENT_ROUNDS:-3}"); do
+    bench --rpcs=apply,inplace,gradient --repeats="$REPEATS" |
+      "$PY" -c "import json,sys; r=json.load(sys.stdin); [x.update(client='cpp') for x in r]; print(json.dumps(r))"
+    env -i "${python[@]}"
+    env -i "${python[@]}" --pure
+    env -i "$node" "$ROOT/client/node/bench.js" --target="$target" \
+      --repeats="$REPEATS"
+  done
+  env -i "${python[@]}" --rss-only
+}
+
+if stage clients; then
+log "clients: C++, Python native, Python pure, Node on one server (200 MB)"
+start_server
+clients_stage | "$PY" -c "import json,sys; print(json.dumps([r for l in sys.stdin for r in json.loads(l)]))" >"$OUT/clients.json"
 stop_server >/dev/null
 fi
 

@@ -5,7 +5,7 @@ Every goal of the performance issue becomes a row: what was measured, the
 limit, and whether it holds. Inputs (all in OUT_DIR): kernels.json and
 kernels.md (scripts/bench_kernels.sh), tcp_echo.json, rpc.json,
 chunk_sweep.json, small_0.json, small_128.json, memory.json,
-growth.json.
+growth.json, clients.json.
 """
 
 import json
@@ -115,6 +115,74 @@ def growth_goal(rows):
                 "<= 1.5x", spread <= 1.5)
 
 
+# The clients stage's goals: each client's p50 over the C++ client's.
+CLIENT_LIMITS = {"python_native": 1.2, "node": 3.0, "python_pure": 4.0}
+CLIENT_NAMES = {"cpp": "C++", "python_native": "Python native",
+                "python_pure": "Python pure", "node": "Node"}
+
+
+def client_seconds(rows):
+    """{(client, rpc): p50 seconds}: the median over the rounds of each
+    round's p50. The C++ client's is its best mode with the method the
+    native Python client got from the server (its default)."""
+    method = {r["rpc"]: r["method"] for r in rows
+              if r["client"] == "python_native" and "method" in r}
+    rounds = {}
+    for r in rows:
+        if r["client"] == "cpp":
+            if r["method"] == method.get(r["rpc"], r["method"]):
+                key = ("cpp", r["rpc"], r["mode"])
+                rounds.setdefault(key, []).append(r["latency_ms"]["p50"] / 1e3)
+        elif r["rpc"] != "apply_rss":
+            rounds.setdefault((r["client"], r["rpc"]), []).append(
+                r["seconds_p50"])
+    seconds = {}
+    for key, values in rounds.items():
+        client, rpc = key[:2]
+        p50 = statistics.median(values)
+        seconds[client, rpc] = min(p50, seconds.get((client, rpc), p50))
+    return seconds
+
+
+def client_goals(rows):
+    seconds = client_seconds(rows)
+    goals = []
+    for (client, rpc), s in sorted(seconds.items()):
+        cpp = seconds.get(("cpp", rpc))
+        if client in CLIENT_LIMITS and cpp:
+            limit = CLIENT_LIMITS[client]
+            goals.append(goal(f"{CLIENT_NAMES[client]} {rpc}: p50 vs the C++ "
+                              f"client ({cpp * 1e3:.0f} ms)",
+                              f"{s * 1e3:.0f} ms = {s / cpp:.2f}x",
+                              f"<= {limit}x", s <= limit * cpp))
+    for r in rows:
+        if r["rpc"] == "apply_rss":
+            limit = 2 * r["array_bytes"] + 64 * MIB
+            goals.append(goal("Python native peak RSS, repeated 200 MB Apply",
+                              f"{r['peak_rss_bytes'] / MIB:.0f} MiB",
+                              f"<= {limit / MIB:.0f} MiB (input + output + "
+                              "64 MiB)", r["peak_rss_bytes"] <= limit))
+    verified = all(r["verified"] for r in rows)
+    goals.append(goal("every client's every result verified", str(verified),
+                      "True", verified))
+    return goals
+
+
+def client_table(rows):
+    """One row per RPC: each client's p50 and its ratio to the C++ one."""
+    seconds = client_seconds(rows)
+    lines = []
+    for rpc in ("apply", "inplace", "gradient"):
+        cpp = seconds.get(("cpp", rpc))
+        line = {"rpc": rpc}
+        for client in CLIENT_NAMES:
+            s = seconds.get((client, rpc))
+            line[client] = ("-" if s is None or not cpp else
+                            f"{s * 1e3:.0f} ms ({s / cpp:.2f}x)")
+        lines.append(line)
+    return lines
+
+
 def table(rows, columns):
     lines = ["| " + " | ".join(h for h, _ in columns) + " |",
              "|" + " --- |" * len(columns)]
@@ -138,6 +206,9 @@ def main(out):
     growth = load(out, "growth.json")
     if growth:
         goals.append(growth_goal(growth))
+    clients = load(out, "clients.json")
+    if clients:
+        goals += client_goals(clients)
 
     md = [f"# Performance report\n\nMachine: {cpu_model()}, "
           f"{os.cpu_count()} cores, {platform.platform()}. Load average "
@@ -183,12 +254,19 @@ def main(out):
                table(memory, [("case", lambda c: c["case"]),
                               ("payload MiB", lambda c: f"{c['payload_bytes'] / MIB:.0f}"),
                               ("peak RSS MiB", lambda c: f"{c['peak_rss_bytes'] / MIB:.0f}")])]
+    if clients:
+        md += ["\n## Clients, 200 MB float64 against one server (p50, ratio "
+               "to the C++ client)\n",
+               table(client_table(clients),
+                     [("rpc", lambda r: r["rpc"])] +
+                     [(name, lambda r, c=c: r[c])
+                      for c, name in CLIENT_NAMES.items()])]
     with open(os.path.join(out, "report.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     with open(os.path.join(out, "report.json"), "w") as f:
         json.dump({"goals": goals, "kernels": kernels, "tcp_echo": echo,
                    "rpc": rpc, "chunk_sweep": sweep, "memory": memory,
-                   "growth": growth}, f, indent=2)
+                   "growth": growth, "clients": clients}, f, indent=2)
 
 
 if __name__ == "__main__":

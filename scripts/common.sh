@@ -11,6 +11,7 @@ PACKAGES=(
   libabsl-dev xtensor-dev libxsimd-dev xtl-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-grpcio python3-numpy python3-protobuf clang-format
+  python3-dev pybind11-dev
   nginx python3-yaml nodejs
   chromium tidy
   qemu-user

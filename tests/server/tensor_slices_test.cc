@@ -136,5 +136,65 @@ TEST(TensorSlices, EncodesWhatProtobufParses) {
   EXPECT_EQ(parsed.server_compute_ns(), 7);
 }
 
+TEST(TensorSlices, SplitsBytesFieldsKeepingTheLastOccurrence) {
+  std::mt19937 random(6);
+  std::string data(300, '\0');
+  for (char& c : data) c = static_cast<char>(random());
+  v1::StreamRequest first;  // a data field that a later one replaces
+  first.set_data("old");
+  v1::StreamRequest request;
+  request.set_data(data);
+  request.set_upstream("up");
+  request.mutable_header()->set_dtype(v1::INT16);
+  const std::string bytes =
+      first.SerializeAsString() + request.SerializeAsString();
+  constexpr int kFields[] = {v1::StreamRequest::kDataFieldNumber,
+                             v1::StreamRequest::kUpstreamFieldNumber};
+  for (int trial = 0; trial < 50; ++trial) {
+    grpc::ByteBuffer buffer = Received(bytes, random);
+    absl::StatusOr<SplitMessage> split = SplitBytes(buffer, kFields);
+    ASSERT_TRUE(split.ok()) << split.status();
+    EXPECT_EQ(Gather(split->data[0]), data);
+    EXPECT_EQ(Gather(split->data[1]), "up");
+    v1::StreamRequest small;
+    ASSERT_TRUE(small.ParseFromString(split->skeleton));
+    EXPECT_TRUE(small.data().empty());
+    EXPECT_EQ(small.header().dtype(), v1::INT16);
+  }
+}
+
+TEST(TensorSlices, RefusesTruncatedBytesFields) {
+  v1::StreamResponse response;
+  response.set_data(std::string(100, 'w'));
+  const std::string bytes = response.SerializeAsString();
+  constexpr int kData[] = {v1::StreamResponse::kDataFieldNumber};
+  std::mt19937 random(7);
+  for (size_t cut : {size_t{1}, size_t{2}, bytes.size() - 1}) {
+    grpc::ByteBuffer buffer = Received(bytes.substr(0, cut), random);
+    EXPECT_EQ(SplitBytes(buffer, kData).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << cut;
+  }
+}
+
+TEST(TensorSlices, AppendsBytesFieldsThatProtobufParses) {
+  const std::string data(70000, 'q');  // a two-byte length
+  std::vector<grpc::Slice> slices;
+  AppendBytes(v1::StreamRequest::kDataFieldNumber,
+              grpc::Slice(data.data(), data.size(), grpc::Slice::STATIC_SLICE),
+              &slices);
+  AppendBytes(v1::StreamRequest::kUpstreamFieldNumber, grpc::Slice("g"),
+              &slices);
+  EXPECT_EQ(slices[1].begin(), reinterpret_cast<const uint8_t*>(data.data()));
+  std::string bytes;
+  for (const grpc::Slice& s : slices) {
+    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  v1::StreamRequest parsed;
+  ASSERT_TRUE(parsed.ParseFromString(bytes));
+  EXPECT_EQ(parsed.data(), data);
+  EXPECT_EQ(parsed.upstream(), "g");
+}
+
 }  // namespace
 }  // namespace tensor_transform::tensor_slices
