@@ -124,9 +124,11 @@ fi
 # Gradient through every client against the one server on $PORT: the C++
 # client, Python (native extension and pure grpcio) and Node. Each of
 # $CLIENT_ROUNDS rounds runs every client once, so that on a shared machine
-# no client gets all the quiet moments. Python and Node start with an empty
+# no client gets all the quiet moments. Python starts with an empty
 # environment (no GLIBC_TUNABLES, no PYTHONPATH); the C++ client as run.sh
-# runs it. Last, the native Python client's peak RSS over repeated Applies.
+# runs it, and Node with the same GLIBC_TUNABLES (JavaScript cannot ask for
+# huge pages itself: without, a 200 MB result faults in 4 KiB at a time).
+# Last, the native Python client's peak RSS over repeated Applies.
 # Prints JSON lists, one per line.
 clients_stage() {
   local target="127.0.0.1:$PORT" node
@@ -140,8 +142,8 @@ clients_stage() {
       "$PY" -c "import json,sys; r=json.load(sys.stdin); [x.update(client='cpp') for x in r]; print(json.dumps(r))"
     env -i "${python[@]}"
     env -i "${python[@]}" --pure
-    env -i "$node" "$ROOT/client/node/bench.js" --target="$target" \
-      --repeats="$REPEATS"
+    env -i GLIBC_TUNABLES="$GLIBC_TUNABLES" "$node" \
+      "$ROOT/client/node/bench.js" --target="$target" --repeats="$REPEATS"
   done
   env -i "${python[@]}" --rss-only
 }
