@@ -129,7 +129,7 @@ fi
 # runs it, and Node with the same GLIBC_TUNABLES (JavaScript cannot ask for
 # huge pages itself: without, a 200 MB result faults in 4 KiB at a time).
 # Last, the native Python client's peak RSS over repeated Applies.
-# Prints JSON lists, one per line.
+# Prints JSON lists, one per line, every row tagged with its round.
 clients_stage() {
   local target="127.0.0.1:$PORT" node
   node="$(command -v node)"
@@ -137,13 +137,16 @@ clients_stage() {
   local python=("$PY" "$ROOT/client/python/bench/bench.py"
                 --package-dir="$BUILD_DIR/python" --target="$target"
                 --repeats="$REPEATS")
-  for _ in $(seq "${CLIENT_ROUNDS:-3}"); do
-    bench --rpcs=apply,inplace,gradient --repeats="$REPEATS" |
-      "$PY" -c "import json,sys; r=json.load(sys.stdin); [x.update(client='cpp') for x in r]; print(json.dumps(r))"
-    env -i "${python[@]}"
-    env -i "${python[@]}" --pure
-    env -i GLIBC_TUNABLES="$GLIBC_TUNABLES" "$node" \
-      "$ROOT/client/node/bench.js" --target="$target" --repeats="$REPEATS"
+  local round
+  for round in $(seq "${CLIENT_ROUNDS:-3}"); do
+    {
+      bench --rpcs=apply,inplace,gradient --repeats="$REPEATS" |
+        "$PY" -c "import json,sys; r=json.load(sys.stdin); [x.update(client='cpp') for x in r]; print(json.dumps(r))"
+      env -i "${python[@]}"
+      env -i "${python[@]}" --pure
+      env -i GLIBC_TUNABLES="$GLIBC_TUNABLES" "$node" \
+        "$ROOT/client/node/bench.js" --target="$target" --repeats="$REPEATS"
+    } | "$PY" -c "import json,sys; [print(json.dumps([dict(x, round=$round) for x in json.loads(l)])) for l in sys.stdin]"
   done
   env -i "${python[@]}" --rss-only
 }
