@@ -19,6 +19,7 @@ RUN apt-get update \
       g++ cmake ninja-build pkg-config binutils \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
       libabsl-dev xtensor-dev libxsimd-dev xtl-dev nlohmann-json3-dev \
+      prometheus-cpp-dev libcivetweb-dev \
       libgtest-dev libgmock-dev libbenchmark-dev python3 \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -39,7 +40,9 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTT_BUILD_TESTS=OF
 RUN ldd /out/* | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u \
   | while read -r lib; do dpkg -S "*/${lib##*/}"; done \
   | cut -d: -f1 | sort -u >/runtime-packages \
- && grep -q '^libgrpc++' /runtime-packages
+ && grep -q '^libgrpc++' /runtime-packages \
+ && grep -q '^libprometheus-cpp-core' /runtime-packages \
+ && grep -q '^libcivetweb1' /runtime-packages
 
 FROM debian:bookworm-slim
 ARG DEBIAN_FRONTEND=noninteractive

@@ -1,10 +1,10 @@
-// The channels a client command talks through: to a target, or to a server
-// started in this process when no target is given.
+// The channels a client talks through: `connections` channels to one
+// target, each with its own TCP connection.
 //
 //   ConnectionConfig config;
 //   config.target = "127.0.0.1:50051";
 //   config.connections = 4;  // four channels, four TCP connections
-//   absl::StatusOr<Connection> c = Connect(config, &std::cerr);
+//   absl::StatusOr<Connection> c = Connect(config);
 //   TensorClient& client = c->client(0);
 #ifndef TENSOR_TRANSFORM_CLIENT_CONNECTION_H_
 #define TENSOR_TRANSFORM_CLIENT_CONNECTION_H_
@@ -13,20 +13,16 @@
 
 #include <cstdint>
 #include <memory>
-#include <ostream>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "client/tensor_client.h"
-#include "server/server.h"
 
 namespace tensor_transform::client {
 
 struct ConnectionConfig {
-  // Any gRPC target; empty starts an embedded server on a free loopback
-  // port.
-  std::string target;
+  std::string target;  // any gRPC target
   int64_t max_message_bytes = int64_t{512} << 20;
   int connections = 1;  // channels, each with its own connection
   // Channel credentials; null means plaintext.
@@ -44,19 +40,15 @@ class Connection {
   }
 
  private:
-  friend absl::StatusOr<Connection> Connect(const ConnectionConfig&,
-                                            std::ostream*);
-  std::unique_ptr<server::RunningServer> embedded_;
+  friend absl::StatusOr<Connection> Connect(const ConnectionConfig&);
   std::string target_;
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
   std::vector<std::unique_ptr<TensorClient>> clients_;
 };
 
-// Starts the embedded server when config.target is empty (and logs its
-// address to `log`, which may be null). InvalidArgument when
-// config.connections < 1; the embedded server's errors otherwise.
-absl::StatusOr<Connection> Connect(const ConnectionConfig& config,
-                                   std::ostream* log);
+// InvalidArgument when config.target is empty or config.connections < 1.
+// Channels connect lazily: an unreachable target fails the first call.
+absl::StatusOr<Connection> Connect(const ConnectionConfig& config);
 
 }  // namespace tensor_transform::client
 

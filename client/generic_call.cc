@@ -1,142 +1,198 @@
 #include "client/generic_call.h"
 
-#include <cstdint>
-#include <memory>
+#include <optional>
+#include <utility>
 
 namespace tensor_transform::client {
 namespace {
 
-enum Tag : intptr_t { kStart = 1, kWrite, kWritesDone, kRead, kFinish };
-
-void* ToTag(Tag tag) { return reinterpret_cast<void*>(tag); }
-
-// A completion queue must be shut down and drained before it is destroyed.
-void ShutdownAndDrain(grpc::CompletionQueue& cq) {
-  cq.Shutdown();
-  void* tag;
-  bool ok;
-  while (cq.Next(&tag, &ok)) {
-  }
-}
-
-// The state of one streaming call: which operations are in flight.
-class StreamDriver {
+// What every operation these calls start on a queue passes as its tag.
+class CompletionTag {
  public:
-  StreamDriver(absl::FunctionRef<bool(grpc::ByteBuffer*)> next_request,
-               absl::FunctionRef<bool(grpc::ByteBuffer*)> on_response)
-      : next_request_(next_request), on_response_(on_response) {}
+  virtual void Run(bool ok) = 0;
 
-  grpc::Status Run(grpc::GenericStub& stub, grpc::ClientContext* context,
-                   const std::string& method) {
-    call_ = stub.PrepareCall(context, method, &cq_);
-    if (call_ == nullptr) {
-      return grpc::Status(grpc::StatusCode::INTERNAL, "cannot create call");
-    }
-    call_->StartCall(ToTag(kStart));
-    ++pending_;
-    bool ok;
-    if (Next(&ok) == kStart && ok) {
-      StartWrite();
-      StartRead();
-    }
-    while (reading_ || writing_) Handle(context);
-    grpc::Status status;
-    call_->Finish(&status, ToTag(kFinish));
-    ++pending_;
-    while (pending_ > 0) Next(&ok);
-    ShutdownAndDrain(cq_);
-    return status;
+ protected:
+  ~CompletionTag() = default;
+};
+
+// The tag of one kind of operation of a call: runs the call's handler.
+template <typename Call>
+class HandlerTag final : public CompletionTag {
+ public:
+  HandlerTag(Call* call, void (Call::*handler)(bool))
+      : call_(call), handler_(handler) {}
+  void Run(bool ok) override { (call_->*handler_)(ok); }
+
+ private:
+  Call* call_;
+  void (Call::*handler_)(bool);
+};
+
+// One unary call; deletes itself when it ends.
+class UnaryCall final : public CompletionTag {
+ public:
+  UnaryCall(std::unique_ptr<grpc::ClientContext> context, UnaryDone done)
+      : context_(std::move(context)), done_(std::move(done)) {}
+
+  void Start(grpc::GenericStub& stub, const std::string& method,
+             const grpc::ByteBuffer& request, grpc::CompletionQueue* cq) {
+    call_ = stub.PrepareUnaryCall(context_.get(), method, request, cq);
+    call_->StartCall();
+    call_->Finish(&response_, &status_, this);
+  }
+
+  void Run(bool /*ok: always true for Finish*/) override {
+    done_(status_, &response_);
+    delete this;
   }
 
  private:
-  Tag Next(bool* ok) {
-    void* tag;
-    cq_.Next(&tag, ok);
-    --pending_;
-    return static_cast<Tag>(reinterpret_cast<intptr_t>(tag));
+  std::unique_ptr<grpc::ClientContext> context_;
+  // Declared after context_: destroyed before it, as gRPC requires.
+  std::unique_ptr<grpc::GenericClientAsyncResponseReader> call_;
+  grpc::ByteBuffer response_;
+  grpc::Status status_;
+  UnaryDone done_;
+};
+
+// One streaming call: which operations are in flight. Finish is asked for
+// once neither a read nor a write is, so that it is the call's last event;
+// the call then deletes itself.
+class StreamCall {
+ public:
+  StreamCall(std::unique_ptr<grpc::ClientContext> context,
+             StreamCallbacks callbacks)
+      : context_(std::move(context)), callbacks_(std::move(callbacks)) {}
+
+  void Start(grpc::GenericStub& stub, const std::string& method,
+             grpc::CompletionQueue* cq) {
+    call_ = stub.PrepareCall(context_.get(), method, cq);
+    call_->StartCall(&start_tag_);
+  }
+
+ private:
+  void OnStart(bool ok) {
+    if (ok) {
+      StartWrite();
+      StartRead();
+    }
+    MaybeFinish();
   }
 
   void StartWrite() {
-    if (next_request_(&out_)) {
-      call_->Write(out_, ToTag(kWrite));
+    if (callbacks_.next_request(&out_)) {
+      call_->Write(out_, &write_tag_);
     } else {
-      call_->WritesDone(ToTag(kWritesDone));
+      call_->WritesDone(&write_tag_);
+      half_closed_ = true;
     }
     writing_ = true;
-    ++pending_;
+  }
+
+  // Not ok: the call has ended; its status comes from Finish.
+  void OnWrite(bool ok) {
+    writing_ = false;
+    if (ok && !half_closed_) StartWrite();
+    MaybeFinish();
   }
 
   void StartRead() {
-    call_->Read(&in_, ToTag(kRead));
+    call_->Read(&in_, &read_tag_);
     reading_ = true;
-    ++pending_;
   }
 
-  void Handle(grpc::ClientContext* context) {
-    bool ok;
-    switch (Next(&ok)) {
-      case kWrite:
-        writing_ = false;
-        // Not ok: the call has ended; its status comes from Finish.
-        if (ok) StartWrite();
-        break;
-      case kWritesDone:
-        writing_ = false;
-        break;
-      case kRead:
-        reading_ = false;
-        if (!ok) break;  // the server has finished sending
-        if (on_response_(&in_)) {
-          StartRead();
-        } else {
-          context->TryCancel();
-        }
-        break;
-      default:
-        break;
+  // Not ok: the server has finished sending.
+  void OnRead(bool ok) {
+    reading_ = false;
+    if (ok) {
+      if (callbacks_.on_response(&in_)) {
+        StartRead();
+      } else {
+        context_->TryCancel();
+      }
     }
+    MaybeFinish();
   }
 
-  absl::FunctionRef<bool(grpc::ByteBuffer*)> next_request_;
-  absl::FunctionRef<bool(grpc::ByteBuffer*)> on_response_;
-  grpc::CompletionQueue cq_;
-  // Declared after cq_: destroyed before it.
+  void MaybeFinish() {
+    if (reading_ || writing_) return;
+    call_->Finish(&status_, &finish_tag_);
+  }
+
+  void OnFinish(bool /*ok: always true for Finish*/) {
+    callbacks_.done(status_);
+    delete this;
+  }
+
+  std::unique_ptr<grpc::ClientContext> context_;
+  // Declared after context_: destroyed before it, as gRPC requires.
   std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call_;
+  StreamCallbacks callbacks_;
+  HandlerTag<StreamCall> start_tag_{this, &StreamCall::OnStart};
+  HandlerTag<StreamCall> write_tag_{this, &StreamCall::OnWrite};
+  HandlerTag<StreamCall> read_tag_{this, &StreamCall::OnRead};
+  HandlerTag<StreamCall> finish_tag_{this, &StreamCall::OnFinish};
   grpc::ByteBuffer out_;
   grpc::ByteBuffer in_;
-  int pending_ = 0;
+  grpc::Status status_;
   bool writing_ = false;
   bool reading_ = false;
+  bool half_closed_ = false;
 };
 
 }  // namespace
 
+void StartUnaryByteCall(grpc::GenericStub& stub,
+                        std::unique_ptr<grpc::ClientContext> context,
+                        const std::string& method,
+                        const grpc::ByteBuffer& request,
+                        grpc::CompletionQueue* cq, UnaryDone done) {
+  (new UnaryCall(std::move(context), std::move(done)))
+      ->Start(stub, method, request, cq);
+}
+
+void StartStreamByteCall(grpc::GenericStub& stub,
+                         std::unique_ptr<grpc::ClientContext> context,
+                         const std::string& method, grpc::CompletionQueue* cq,
+                         StreamCallbacks callbacks) {
+  (new StreamCall(std::move(context), std::move(callbacks)))
+      ->Start(stub, method, cq);
+}
+
+void HandleEvent(void* tag, bool ok) {
+  static_cast<CompletionTag*>(tag)->Run(ok);
+}
+
+void DriveUntilShutdown(grpc::CompletionQueue& cq) {
+  void* tag;
+  bool ok;
+  while (cq.Next(&tag, &ok)) HandleEvent(tag, ok);
+}
+
+void DriveUntilFinished(grpc::CompletionQueue& cq,
+                        absl::FunctionRef<bool()> finished) {
+  void* tag;
+  bool ok;
+  while (!finished() && cq.Next(&tag, &ok)) HandleEvent(tag, ok);
+  // A queue must be shut down and drained before it is destroyed.
+  cq.Shutdown();
+  DriveUntilShutdown(cq);
+}
+
 grpc::Status UnaryByteCall(grpc::GenericStub& stub,
-                           grpc::ClientContext* context,
+                           std::unique_ptr<grpc::ClientContext> context,
                            const std::string& method,
                            const grpc::ByteBuffer& request,
                            grpc::ByteBuffer* response) {
+  std::optional<grpc::Status> status;
   grpc::CompletionQueue cq;
-  grpc::Status status;
-  {
-    auto call = stub.PrepareUnaryCall(context, method, request, &cq);
-    call->StartCall();
-    call->Finish(response, &status, ToTag(kFinish));
-    void* tag;
-    bool ok;
-    cq.Next(&tag, &ok);
-  }
-  ShutdownAndDrain(cq);
-  return status;
-}
-
-grpc::Status StreamByteCall(
-    grpc::GenericStub& stub, grpc::ClientContext* context,
-    const std::string& method,
-    absl::FunctionRef<bool(grpc::ByteBuffer*)> next_request,
-    absl::FunctionRef<bool(grpc::ByteBuffer*)> on_response) {
-  StreamDriver driver(next_request, on_response);
-  return driver.Run(stub, context, method);
+  StartUnaryByteCall(stub, std::move(context), method, request, &cq,
+                     [&](const grpc::Status& s, grpc::ByteBuffer* reply) {
+                       status = s;
+                       response->Swap(reply);
+                     });
+  DriveUntilFinished(cq, [&] { return status.has_value(); });
+  return *status;
 }
 
 }  // namespace tensor_transform::client

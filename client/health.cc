@@ -2,6 +2,8 @@
 
 #include <grpcpp/generic/generic_stub.h>
 
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -67,14 +69,14 @@ HealthResult CheckDescribe(const std::shared_ptr<grpc::Channel>& channel,
 HealthResult CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
                          absl::Duration timeout) {
   grpc::GenericStub stub(channel);
-  grpc::ClientContext context;
-  SetTimeout(timeout, &context);
+  auto context = std::make_unique<grpc::ClientContext>();
+  SetTimeout(timeout, context.get());
   // HealthCheckRequest{service: ""} encodes to no bytes at all.
   grpc::Slice empty("", 0);
   const grpc::ByteBuffer request(&empty, 1);
   grpc::ByteBuffer response;
   const grpc::Status status =
-      UnaryByteCall(stub, &context, kCheckMethod, request, &response);
+      UnaryByteCall(stub, std::move(context), kCheckMethod, request, &response);
   if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
     return CheckDescribe(channel, timeout);
   }

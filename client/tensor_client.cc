@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -148,11 +150,12 @@ class StreamWriter {
     const size_t item = core::ItemSize(spec.dtype);
     chunk_ = std::max<size_t>(
         item, static_cast<size_t>(spec.chunk_bytes) / item * item);
-    header_.mutable_transform()->mutable_relu();
-    header_.set_method(ToProto(spec.method));
-    header_.set_dtype(wire::DTypeToProto(spec.dtype));
-    header_.mutable_shape()->Add(spec.shape.begin(), spec.shape.end());
-    header_.set_has_upstream(!upstream_.empty());
+    v1::StreamHeader* header = header_.mutable_header();
+    header->mutable_transform()->mutable_relu();
+    header->set_method(ToProto(spec.method));
+    header->set_dtype(wire::DTypeToProto(spec.dtype));
+    header->mutable_shape()->Add(spec.shape.begin(), spec.shape.end());
+    header->set_has_upstream(!upstream_.empty());
   }
 
   // Fills `out` with the next message; false when all have been sent.
@@ -160,18 +163,16 @@ class StreamWriter {
     const Clock::time_point start = Clock::now();
     std::vector<grpc::Slice> slices;
     if (!header_sent_) {
-      v1::StreamRequest request;
-      *request.mutable_header() = header_;
-      tensor_slices::AppendMessage(request, &slices);
+      tensor_slices::AppendMessage(header_, &slices);
       header_sent_ = true;
     } else {
       if (offset_ == x_.size()) return false;
       const size_t n = std::min(chunk_, x_.size() - offset_);
       tensor_slices::AppendBytes(v1::StreamRequest::kDataFieldNumber,
-                                 Referenced(x_.subspan(offset_, n)), &slices);
+                                 {Referenced(x_.subspan(offset_, n))}, &slices);
       if (!upstream_.empty()) {
         tensor_slices::AppendBytes(v1::StreamRequest::kUpstreamFieldNumber,
-                                   Referenced(upstream_.subspan(offset_, n)),
+                                   {Referenced(upstream_.subspan(offset_, n))},
                                    &slices);
       }
       offset_ += n;
@@ -189,7 +190,7 @@ class StreamWriter {
   size_t chunk_ = 0;
   size_t offset_ = 0;
   bool header_sent_ = false;
-  v1::StreamHeader header_;
+  v1::StreamRequest header_;  // the first message
 };
 
 // Copies the responses' data into `out` in order, summing their compute
@@ -198,23 +199,23 @@ class StreamWriter {
 class StreamReader {
  public:
   StreamReader(absl::Span<uint8_t> out, CallResult* result)
-      : out_(out), expected_(out.size()), result_(result) {}
+      : out_(out), result_(result) {}
 
   bool Receive(grpc::ByteBuffer* in) {
     const Clock::time_point start = Clock::now();
     constexpr int kData[] = {v1::StreamResponse::kDataFieldNumber};
     absl::StatusOr<tensor_slices::SplitMessage> split =
-        tensor_slices::SplitBytes(*in, kData);
+        tensor_slices::Split(*in, {}, kData);
     v1::StreamResponse response;  // its fields but data
     if (!split.ok() || !response.ParseFromString(split->skeleton)) {
       error_ = absl::DataLossError("cannot parse a StreamResponse");
       return false;
     }
     const tensor_slices::Data& data = split->data[0];
-    if (data.size > expected_ - received_) {
+    if (data.size > out_.size() - received_) {
       error_ = absl::DataLossError(
           absl::StrCat("stream returned ", received_ + data.size,
-                       "+ bytes, but the request sent ", expected_));
+                       "+ bytes, but the request sent ", out_.size()));
       return false;
     }
     Gather(data, out_.data() + received_);
@@ -229,21 +230,72 @@ class StreamReader {
   absl::Status Finish(const grpc::Status& status) const {
     if (!error_.ok()) return error_;
     if (!status.ok()) return ToAbslStatus(status);
-    if (received_ != expected_) {
+    if (received_ != out_.size()) {
       return absl::DataLossError(absl::StrCat("stream returned ", received_,
                                               " bytes, but the request sent ",
-                                              expected_));
+                                              out_.size()));
     }
     return absl::OkStatus();
   }
 
  private:
   absl::Span<uint8_t> out_;
-  const size_t expected_;
   CallResult* result_;
   size_t received_ = 0;
   absl::Status error_;
 };
+
+// Copies a TransformResponse's tensor into `out`, which must be its size,
+// sets the method and compute time, and adds the time spent to
+// result->deserialize_ns.
+absl::Status ReadUnaryResponse(grpc::ByteBuffer& reply, absl::Span<uint8_t> out,
+                               CallResult* result) {
+  const Clock::time_point start = Clock::now();
+  constexpr int kTensor[] = {v1::TransformResponse::kTensorFieldNumber};
+  absl::StatusOr<tensor_slices::SplitMessage> split =
+      tensor_slices::Split(reply, kTensor);
+  v1::TransformResponse response;
+  if (!split.ok() || !response.ParseFromString(split->skeleton)) {
+    return absl::DataLossError("cannot parse the TransformResponse");
+  }
+  const tensor_slices::Data& data = split->data[0];
+  if (data.size != out.size()) {
+    return absl::DataLossError(absl::StrCat("the response holds ", data.size,
+                                            " bytes, but the request sent ",
+                                            out.size()));
+  }
+  Gather(data, out.data());
+  result->method = response.method();
+  result->server_compute_ns = response.server_compute_ns();
+  result->deserialize_ns += NanosSince(start);
+  return absl::OkStatus();
+}
+
+// The error when `buffers` do not fit a call of `rpc`, else OK.
+absl::Status CheckBuffers(Rpc rpc, const CallBuffers& buffers) {
+  if (buffers.out.size() != buffers.x.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("out: ", buffers.out.size(), " bytes, but x has ",
+                     buffers.x.size(), "; they must be equal"));
+  }
+  if (!buffers.upstream.empty() &&
+      (rpc != Rpc::kGradient || buffers.upstream.size() != buffers.x.size())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "upstream: ", buffers.upstream.size(), " bytes for ", RpcName(rpc),
+        ", but only gradient takes one, as many bytes as x (", buffers.x.size(),
+        ")"));
+  }
+  return absl::OkStatus();
+}
+
+// The buffers of a call of `payload` into result->data, sized for it.
+CallBuffers PayloadBuffers(const Payload& payload, CallResult* result) {
+  result->data.resize(payload.x().size());
+  return {
+      Bytes(payload.x()),
+      Bytes(payload.upstream()),
+      {reinterpret_cast<uint8_t*>(result->data.data()), result->data.size()}};
+}
 
 }  // namespace
 
@@ -301,84 +353,87 @@ TensorClient::TensorClient(std::shared_ptr<grpc::Channel> channel)
 
 absl::Status TensorClient::Call(const Payload& payload, CallResult* result,
                                 const CallOptions& options) {
-  result->data.resize(payload.x().size());
-  const CallBuffers buffers{
-      Bytes(payload.x()),
-      Bytes(payload.upstream()),
-      {reinterpret_cast<uint8_t*>(result->data.data()), result->data.size()}};
-  return CallInto(payload.spec(), buffers, result, options);
+  return CallInto(payload.spec(), PayloadBuffers(payload, result), result,
+                  options);
 }
 
 absl::Status TensorClient::CallInto(const CallSpec& spec,
                                     const CallBuffers& buffers,
                                     CallResult* result,
                                     const CallOptions& options) {
-  if (buffers.out.size() != buffers.x.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("out: ", buffers.out.size(), " bytes, but x has ",
-                     buffers.x.size(), "; they must be equal"));
-  }
-  if (!buffers.upstream.empty() &&
-      (spec.rpc != Rpc::kGradient ||
-       buffers.upstream.size() != buffers.x.size())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "upstream: ", buffers.upstream.size(), " bytes for ", RpcName(spec.rpc),
-        ", but only gradient takes one, as many bytes as x (", buffers.x.size(),
-        ")"));
-  }
-  grpc::ClientContext context;
-  SetTimeout(options.timeout, &context);
+  absl::Status checked = CheckBuffers(spec.rpc, buffers);
+  if (!checked.ok()) return checked;
+  std::optional<absl::Status> status;
+  grpc::CompletionQueue cq;
+  StartInto(spec, buffers, result, options, &cq,
+            [&status](absl::Status s) { status = std::move(s); });
+  DriveUntilFinished(cq, [&status] { return status.has_value(); });
+  return *status;
+}
+
+void TensorClient::StartCall(const Payload& payload, CallResult* result,
+                             const CallOptions& options,
+                             grpc::CompletionQueue* cq, CallDone done) {
+  StartInto(payload.spec(), PayloadBuffers(payload, result), result, options,
+            cq, std::move(done));
+}
+
+void TensorClient::StartInto(const CallSpec& spec, const CallBuffers& buffers,
+                             CallResult* result, const CallOptions& options,
+                             grpc::CompletionQueue* cq, CallDone done) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  SetTimeout(options.timeout, context.get());
   result->serialize_ns = 0;
   result->deserialize_ns = 0;
   result->server_compute_ns = 0;
-  return spec.mode == Mode::kUnary
-             ? CallUnary(spec, buffers, &context, result)
-             : CallStream(spec, buffers, &context, result);
+  if (spec.mode == Mode::kUnary) {
+    StartUnary(spec, buffers, result, std::move(context), cq, std::move(done));
+  } else {
+    StartStream(spec, buffers, result, std::move(context), cq, std::move(done));
+  }
 }
 
-absl::Status TensorClient::CallUnary(const CallSpec& spec,
-                                     const CallBuffers& buffers,
-                                     grpc::ClientContext* context,
-                                     CallResult* result) {
-  Clock::time_point start = Clock::now();
+void TensorClient::StartUnary(const CallSpec& spec, const CallBuffers& buffers,
+                              CallResult* result,
+                              std::unique_ptr<grpc::ClientContext> context,
+                              grpc::CompletionQueue* cq, CallDone done) {
+  const Clock::time_point start = Clock::now();
   const grpc::ByteBuffer request = UnaryRequest(spec, buffers);
   result->serialize_ns = NanosSince(start);
-  grpc::ByteBuffer reply;
-  const grpc::Status status =
-      UnaryByteCall(generic_, context, UnaryMethod(spec.rpc), request, &reply);
-  if (!status.ok()) return ToAbslStatus(status);
-  start = Clock::now();
-  constexpr int kTensor[] = {v1::TransformResponse::kTensorFieldNumber};
-  absl::StatusOr<tensor_slices::SplitMessage> split =
-      tensor_slices::Split(reply, kTensor);
-  v1::TransformResponse response;
-  if (!split.ok() || !response.ParseFromString(split->skeleton)) {
-    return absl::DataLossError("cannot parse the TransformResponse");
-  }
-  const tensor_slices::Data& data = split->data[0];
-  if (data.size != buffers.out.size()) {
-    return absl::DataLossError(absl::StrCat("the response holds ", data.size,
-                                            " bytes, but the request sent ",
-                                            buffers.x.size()));
-  }
-  Gather(data, buffers.out.data());
-  result->method = response.method();
-  result->server_compute_ns = response.server_compute_ns();
-  result->deserialize_ns = NanosSince(start);
-  return absl::OkStatus();
+  StartUnaryByteCall(
+      generic_, std::move(context), UnaryMethod(spec.rpc), request, cq,
+      [out = buffers.out, result, done = std::move(done)](
+          const grpc::Status& status, grpc::ByteBuffer* reply) mutable {
+        done(status.ok() ? ReadUnaryResponse(*reply, out, result)
+                         : ToAbslStatus(status));
+      });
 }
 
-absl::Status TensorClient::CallStream(const CallSpec& spec,
-                                      const CallBuffers& buffers,
-                                      grpc::ClientContext* context,
-                                      CallResult* result) {
-  StreamWriter writer(spec, buffers, &result->serialize_ns);
-  StreamReader reader(buffers.out, result);
-  const grpc::Status status = StreamByteCall(
-      generic_, context, StreamMethod(spec.rpc),
-      [&](grpc::ByteBuffer* out) { return writer.Next(out); },
-      [&](grpc::ByteBuffer* in) { return reader.Receive(in); });
-  return reader.Finish(status);
+void TensorClient::StartStream(const CallSpec& spec, const CallBuffers& buffers,
+                               CallResult* result,
+                               std::unique_ptr<grpc::ClientContext> context,
+                               grpc::CompletionQueue* cq, CallDone done) {
+  struct Sides {
+    Sides(const CallSpec& spec, const CallBuffers& buffers, CallResult* result)
+        : writer(spec, buffers, &result->serialize_ns),
+          reader(buffers.out, result) {}
+    StreamWriter writer;
+    StreamReader reader;
+  };
+  auto sides = std::make_unique<Sides>(spec, buffers, result);
+  StreamCallbacks callbacks;
+  callbacks.next_request = [w = &sides->writer](grpc::ByteBuffer* out) {
+    return w->Next(out);
+  };
+  callbacks.on_response = [r = &sides->reader](grpc::ByteBuffer* in) {
+    return r->Receive(in);
+  };
+  callbacks.done = [sides = std::move(sides), done = std::move(done)](
+                       const grpc::Status& status) mutable {
+    done(sides->reader.Finish(status));
+  };
+  StartStreamByteCall(generic_, std::move(context), StreamMethod(spec.rpc), cq,
+                      std::move(callbacks));
 }
 
 absl::StatusOr<v1::DescribeResponse> TensorClient::Describe(

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -129,9 +130,18 @@ class TensorClient {
   absl::Status Call(const Payload& payload, CallResult* result,
                     const CallOptions& options = {});
 
+  // Starts one call on `cq` and returns at once: the thread driving `cq`
+  // (generic_call.h) runs `done` with what Call would return. `payload` and
+  // `result` must stay valid until then. Thread-safe.
+  using CallDone = absl::AnyInvocable<void(absl::Status)>;
+  void StartCall(const Payload& payload, CallResult* result,
+                 const CallOptions& options, grpc::CompletionQueue* cq,
+                 CallDone done);
+
   // Runs one call of `spec` on `buffers`, writing the result into
   // buffers.out; result->data is left untouched. InvalidArgument when out
-  // or a non-empty upstream differs from x in size; otherwise as Call.
+  // or a non-empty upstream differs from x in size, or upstream is given to
+  // another RPC than Gradient; otherwise as Call.
   absl::Status CallInto(const CallSpec& spec, const CallBuffers& buffers,
                         CallResult* result, const CallOptions& options = {});
 
@@ -139,10 +149,18 @@ class TensorClient {
       absl::Duration timeout = absl::InfiniteDuration());
 
  private:
-  absl::Status CallUnary(const CallSpec& spec, const CallBuffers& buffers,
-                         grpc::ClientContext* context, CallResult* result);
-  absl::Status CallStream(const CallSpec& spec, const CallBuffers& buffers,
-                          grpc::ClientContext* context, CallResult* result);
+  // StartCall on the caller's buffers (checked by CallInto).
+  void StartInto(const CallSpec& spec, const CallBuffers& buffers,
+                 CallResult* result, const CallOptions& options,
+                 grpc::CompletionQueue* cq, CallDone done);
+  void StartUnary(const CallSpec& spec, const CallBuffers& buffers,
+                  CallResult* result,
+                  std::unique_ptr<grpc::ClientContext> context,
+                  grpc::CompletionQueue* cq, CallDone done);
+  void StartStream(const CallSpec& spec, const CallBuffers& buffers,
+                   CallResult* result,
+                   std::unique_ptr<grpc::ClientContext> context,
+                   grpc::CompletionQueue* cq, CallDone done);
 
   std::unique_ptr<tensor_transform::v1::TensorTransform::Stub> stub_;
   // Transform calls go through it with messages serialized here, so that

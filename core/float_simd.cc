@@ -10,6 +10,7 @@
 // that (tests/core/check_simd_objects.py).
 #include <immintrin.h>
 
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -85,10 +86,15 @@ struct Gradient {
   }
 };
 
+// Every buffer here is a byte pointer at any address (core/relu.h): elements
+// are moved only by unaligned vector loads and stores and by memcpy, never by
+// dereferencing a T*, so a misaligned buffer is as well defined as an aligned
+// one. Element i of a buffer starts at byte i * sizeof(T).
+
 // out[i] = op(in[i]...) for fewer than a batch of elements: through zeroed
 // batch-sized buffers, so the head and tail get exactly the vector formula.
 template <class T, class Op, class... In, size_t... kInput>
-void MapPartial(std::index_sequence<kInput...>, Op op, T* out, size_t n,
+void MapPartial(std::index_sequence<kInput...>, Op op, uint8_t* out, size_t n,
                 const In*... in) {
   if (n == 0) return;
   constexpr size_t kWidth = Batch<T>::size;
@@ -100,8 +106,8 @@ void MapPartial(std::index_sequence<kInput...>, Op op, T* out, size_t n,
 }
 
 template <class T, class Op, class... In>
-void MapPartial(Op op, T* out, size_t n, const In*... in) {
-  MapPartial(std::index_sequence_for<In...>(), op, out, n, in...);
+void MapPartial(Op op, uint8_t* out, size_t n, const In*... in) {
+  MapPartial<T>(std::index_sequence_for<In...>(), op, out, n, in...);
 }
 
 // A whole batch from p, as an opaque value. Without the empty asm, the
@@ -111,66 +117,75 @@ void MapPartial(Op op, T* out, size_t n, const In*... in) {
 // machine (they seem not to be prefetched), whereas a whole load and a blend
 // run at the memory floor.
 template <class T>
-Batch<T> LoadWhole(const T* p) {
+Batch<T> LoadWhole(const uint8_t* p) {
   auto reg = static_cast<typename Batch<T>::register_type>(
-      Batch<T>::load_unaligned(p));
+      Batch<T>::load_unaligned(reinterpret_cast<const T*>(p)));
   asm("" : "+v"(reg));
   return reg;
 }
 
-// out[i] = op(in[i]...) for n elements. Loads are unaligned (x and out need
-// not share an alignment); streaming stores need an aligned out, so a partial
-// head batch aligns it first. Each batch is loaded before it is stored, so out
-// may be exactly one of the inputs.
+// Elements before `out` reaches the register alignment that streaming stores
+// need, or SIZE_MAX when no whole number of elements gets it there (out is
+// not element-aligned).
+template <class T>
+size_t ElementsToAlignment(const uint8_t* out) {
+  const size_t misalignment =
+      reinterpret_cast<uintptr_t>(out) % Arch::alignment();
+  if (misalignment % sizeof(T) != 0) return SIZE_MAX;
+  return misalignment == 0 ? 0 : (Arch::alignment() - misalignment) / sizeof(T);
+}
+
+// out[i] = op(in[i]...) for n elements of T. Loads are unaligned (x and out
+// need not share an alignment). Streaming stores need an aligned out: a
+// partial head batch aligns it first; an out that is not element-aligned
+// gets normal stores (no head of whole elements aligns it). Each batch is
+// loaded before it is stored, so out may be exactly one of the inputs.
 template <class T, class Op, class... In>
-void Map(Op op, bool stream, T* out, size_t n, const In*... in) {
+void Map(Op op, bool stream, uint8_t* out, size_t n, const In*... in) {
   constexpr size_t kWidth = Batch<T>::size;
+  const size_t head = stream ? ElementsToAlignment<T>(out) : SIZE_MAX;
   size_t i = 0;
-  if (stream) {
-    const size_t misalignment =
-        reinterpret_cast<uintptr_t>(out) % Arch::alignment();
-    size_t head =
-        misalignment == 0 ? 0 : (Arch::alignment() - misalignment) / sizeof(T);
-    if (head > n) head = n;
-    MapPartial(op, out, head, in...);
-    for (i = head; i + kWidth <= n; i += kWidth) {
-      StreamStore(out + i, op(LoadWhole(in + i)...));
+  if (head != SIZE_MAX) {
+    i = head < n ? head : n;
+    MapPartial<T>(op, out, i, in...);
+    for (; i + kWidth <= n; i += kWidth) {
+      const size_t at = i * sizeof(T);
+      StreamStore(reinterpret_cast<T*>(out + at), op(LoadWhole<T>(in + at)...));
     }
     // Streaming stores are weakly ordered: make them visible before the
     // caller (or the thread pool) reports the work done.
     _mm_sfence();
   } else {
     for (; i + kWidth <= n; i += kWidth) {
-      op(LoadWhole(in + i)...).store_unaligned(out + i);
+      const size_t at = i * sizeof(T);
+      op(LoadWhole<T>(in + at)...)
+          .store_unaligned(reinterpret_cast<T*>(out + at));
     }
   }
-  MapPartial(op, out + i, n - i, (in + i)...);
+  const size_t at = i * sizeof(T);
+  MapPartial<T>(op, out + at, n - i, (in + at)...);
 }
 
 template <class T>
-void ReluOf(Method method, const uint8_t* x_bytes, uint8_t* out_bytes, size_t n,
+void ReluOf(Method method, const uint8_t* x, uint8_t* out, size_t n,
             bool stream) {
-  const T* x = reinterpret_cast<const T*>(x_bytes);
-  T* out = reinterpret_cast<T*>(out_bytes);
   switch (method) {
     case Method::kMaximum:
-      return Map(Maximum(), stream, out, n, x);
+      return Map<T>(Maximum(), stream, out, n, x);
     case Method::kMultiply:
-      return Map(Multiply(), stream, out, n, x);
+      return Map<T>(Multiply(), stream, out, n, x);
     case Method::kAbs:
-      return Map(Abs(), stream, out, n, x);
+      return Map<T>(Abs(), stream, out, n, x);
     case Method::kMasked:
-      return Map(Masked(), stream, out, n, x);
+      return Map<T>(Masked(), stream, out, n, x);
   }
 }
 
 template <class T>
-void GradientOf(const uint8_t* x_bytes, const uint8_t* upstream,
-                uint8_t* out_bytes, size_t n, bool stream) {
-  const T* x = reinterpret_cast<const T*>(x_bytes);
-  T* out = reinterpret_cast<T*>(out_bytes);
-  if (upstream == nullptr) return Map(Gradient(), stream, out, n, x);
-  Map(Gradient(), stream, out, n, x, reinterpret_cast<const T*>(upstream));
+void GradientOf(const uint8_t* x, const uint8_t* upstream, uint8_t* out,
+                size_t n, bool stream) {
+  if (upstream == nullptr) return Map<T>(Gradient(), stream, out, n, x);
+  Map<T>(Gradient(), stream, out, n, x, upstream);
 }
 
 void Relu(Method method, DType dtype, const uint8_t* x, uint8_t* out, size_t n,

@@ -1,6 +1,7 @@
-// How one Relu / ReluGradient call runs: which instruction set, how many
-// threads, which stores. The defaults are the fastest measured choices
-// (core/bench, README "Performance"); tests and benchmarks override them.
+// How one Relu / ReluGradient call (or one batch of runs, core/runs.h) runs:
+// which instruction set, how many threads, which stores. The defaults are the
+// fastest measured choices (core/bench, README "Performance"); tests and
+// benchmarks override them.
 //
 //   KernelOptions options;
 //   options.threads = 1;  // the calling thread only
@@ -37,13 +38,17 @@ struct KernelOptions {
   // thread only. More than the pool has is allowed (parts then queue).
   // Results are the same bits whatever the split.
   size_t threads = 0;
-  // Calls on fewer bytes than this run on the calling thread only.
+  // Calls on fewer bytes than this (of x; a batch: all its runs together)
+  // run on the calling thread only.
   size_t parallel_min_bytes = kParallelMinBytes;
-  // Float results of at least this many bytes, written to a buffer that is
-  // neither input, use non-temporal stores: they skip reading the destination
-  // into the cache first, which saves a third of the memory traffic, but
-  // leave the result out of the cache. In place they are slower, so never
-  // used there. SIZE_MAX: never.
+  // Float results of at least this many bytes (a batch: all its runs
+  // together, since many 1 MiB runs leave the cache like one large array),
+  // written to a buffer that is neither input, use non-temporal stores: they
+  // skip reading the destination into the cache first, which saves a third
+  // of the memory traffic, but leave the result out of the cache. In place
+  // they are slower, so never used there; nor where out is not aligned to its
+  // element size (no head of whole elements aligns it for them). SIZE_MAX:
+  // never.
   size_t streaming_min_bytes = kStreamingMinBytes;
 };
 

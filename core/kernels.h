@@ -1,16 +1,19 @@
 // Internal: the kernels behind Relu and ReluGradient, one table per family of
 // dtypes (and, for float32 / float64, per instruction set). Only
-// core/execute.cc calls them, after relu.cc has validated the buffers.
+// core/execute.cc calls them, after core/validate.h has checked the buffers.
 //
 //   internal::kFloatSimdAvx2.relu(Method::kAbs, DType::kFloat64, x, out, n,
 //                                 /*stream=*/false);
 //
-// Preconditions (checked by relu.cc, not here): `n` elements of `dtype` at
-// each pointer, each aligned to the element size; `out` is exactly `x` (or
-// `upstream`) or disjoint from it; `dtype` belongs to the family. A null
-// `upstream` means "no upstream gradient". `stream`: write with non-temporal
-// stores (only the float kernels have them; the others ignore it). Kernels
-// never allocate.
+// Preconditions (checked by validate.cc, not here): `n` elements of `dtype`
+// at each pointer; `out` is exactly `x` (or `upstream`) or disjoint from it;
+// `dtype` belongs to the family. The float kernels take any address; the half
+// and int kernels read through element pointers, so theirs must be aligned to
+// the element size (core/execute.cc passes misaligned buffers through stack
+// copies, core/stack_scratch.h). A null `upstream` means "no upstream
+// gradient". `stream`: write with non-temporal stores where out allows (only
+// the float kernels have them; the others ignore it). Kernels never
+// allocate.
 #ifndef TENSOR_TRANSFORM_CORE_KERNELS_H_
 #define TENSOR_TRANSFORM_CORE_KERNELS_H_
 

@@ -1,16 +1,20 @@
-// Internal: splits an element-wise loop over the shared thread pool.
+// Internal: splits an element-wise loop over a batch of runs (core/runs.h)
+// across the shared thread pool, by the total size of all runs.
 //
-//   ParallelFor(n, sizeof(double), out, 2, &RunRange, &context);
-//   // RunRange(context, begin, end) for [0, k) and [k, n)
+//   ParallelFor(runs, sizeof(double), 8, &RunSegment, &context);
+//   // RunSegment(context, r, begin, end): elements [begin, end) of runs[r]
 #ifndef TENSOR_TRANSFORM_CORE_PARALLEL_H_
 #define TENSOR_TRANSFORM_CORE_PARALLEL_H_
 
 #include <cstddef>
 #include <cstdint>
 
+#include "absl/types/span.h"
+#include "core/runs.h"
+
 namespace tensor_transform::core::internal {
 
-using RangeFn = void (*)(void* context, size_t begin, size_t end);
+using SegmentFn = void (*)(void* context, size_t run, size_t begin, size_t end);
 
 // How many parts to split a call over per thread. Parts are claimed one at a
 // time, so a thread that gets less of a CPU (a busy machine) takes fewer of
@@ -18,15 +22,24 @@ using RangeFn = void (*)(void* context, size_t begin, size_t end);
 // that a still-sleeping worker has not reached.
 inline constexpr size_t kPartsPerThread = 4;
 
-// Runs fn(context, begin, end) over `parts` consecutive ranges covering
-// [0, n) of elements of `item` bytes starting at `base`, on the shared pool
-// (the calling thread works too), and returns when all are done. Range
-// boundaries fall on 64-byte cache-line boundaries of `base`, so no two
-// threads write one cache line and each range's streaming stores start
-// aligned; a range may therefore be empty, and is then skipped. `parts` may
-// exceed the pool's size (the parts then queue) and is 1 to run inline.
-void ParallelFor(size_t n, size_t item, const void* base, size_t parts,
-                 RangeFn fn, void* context);
+// At most this many parts (their boundaries live in a stack array, so that a
+// call allocates nothing): 4 per thread up to 64 threads.
+inline constexpr size_t kMaxParts = 256;
+
+// Runs fn(context, r, begin, end) over elements of `item` bytes (item divides
+// 64; run r has runs[r].x.size() / item of them) so that every element of
+// every run is covered exactly once, and returns when all are done. The
+// elements of all runs, in order, are cut into `parts` (at most kMaxParts)
+// parts of about equal size, which run on the shared pool (the calling thread
+// works too); a part may cover the end of one run and the start of the next,
+// and calls fn once per run it touches. A cut inside a run is moved to the
+// first element starting on or after a 64-byte boundary of that run's out, so
+// that no two threads write one cache line (when out is element-aligned) and
+// each part's streaming stores start aligned. Parts may therefore be empty;
+// fn is never called on an empty range. `parts` may exceed the pool's size
+// (the parts then queue) and is 1 to run inline.
+void ParallelFor(absl::Span<const Run> runs, size_t item, size_t parts,
+                 SegmentFn fn, void* context);
 
 }  // namespace tensor_transform::core::internal
 

@@ -12,11 +12,17 @@
 //   gradient(x, g) = g where x > 0 (g's exact bits, a NaN or -0 included),
 //                    else +0.
 //
-// Buffers are spans of bytes holding whole elements of `dtype`, aligned to the
-// element size. Kernels never allocate (the shared thread pool starts its
-// threads once, on the first large call). `options` (core/kernel_options.h)
-// choose the instruction set, threads and stores; every choice gives the same
-// bits. FailedPrecondition: options.isa is not supported by this CPU.
+// Buffers are spans of bytes holding whole elements of `dtype`, at any byte
+// address (a received message's slices start anywhere): the kernels load and
+// store unaligned and never dereference a misaligned element pointer.
+// Misaligned float32 / float64 buffers cost only split cache-line accesses
+// (core_benchmark's relu_runs cases at offset 3 against offset 0); the other
+// dtypes pass misaligned buffers through 4 KiB copies on the stack.
+// Kernels never allocate (the shared thread pool starts its threads once, on
+// the first large call). `options` (core/kernel_options.h) choose the
+// instruction set, threads and stores; every choice gives the same bits.
+// FailedPrecondition: options.isa is not supported by this CPU. For an array
+// held in pieces, core/runs.h computes all pieces in one call.
 #ifndef TENSOR_TRANSFORM_CORE_RELU_H_
 #define TENSOR_TRANSFORM_CORE_RELU_H_
 
@@ -31,7 +37,8 @@ namespace tensor_transform::core {
 
 // out = relu(x), evaluated by `method`.
 // `out` may be exactly `x` (in place) but must not partially overlap it.
-// InvalidArgument: sizes differ, are not whole elements, or are misaligned.
+// InvalidArgument: unknown method or dtype; sizes differ or are not whole
+// elements; out partially overlaps x.
 absl::Status Relu(Method method, DType dtype, absl::Span<const uint8_t> x,
                   absl::Span<uint8_t> out, const KernelOptions& options = {});
 

@@ -2,7 +2,6 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-#include <google/protobuf/wire_format_lite.h>
 #include <grpcpp/support/proto_buffer_reader.h>
 
 #include <algorithm>
@@ -10,20 +9,34 @@
 #include <optional>
 #include <utility>
 
-#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 
 namespace tensor_transform::tensor_slices {
 namespace {
 
-using google::protobuf::internal::WireFormatLite;
 using google::protobuf::io::CodedInputStream;
 using google::protobuf::io::CodedOutputStream;
 using google::protobuf::io::StringOutputStream;
 
+// The protobuf wire format's tags: field number and wire type
+// (protobuf.dev/programming-guides/encoding), written out here because
+// protobuf's own helpers are internal API.
+enum WireType : uint32_t {
+  kVarint = 0,
+  kFixed64 = 1,
+  kLengthDelimited = 2,
+  kStartGroup = 3,
+  kEndGroup = 4,
+  kFixed32 = 5,
+};
+constexpr uint32_t MakeTag(int field, WireType type) {
+  return static_cast<uint32_t>(field) << 3 | type;
+}
+constexpr int TagField(uint32_t tag) { return static_cast<int>(tag >> 3); }
+constexpr uint32_t TagWireType(uint32_t tag) { return tag & 7; }
+
 // Tensor.data: field 1, length-delimited.
-constexpr uint32_t kDataTag =
-    WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+constexpr uint32_t kDataTag = MakeTag(1, kLengthDelimited);
 
 // Where a tensor's data lies in the message.
 struct Range {
@@ -51,8 +64,8 @@ absl::Status Malformed(const CodedInputStream& in) {
 uint32_t ReadTag(CodedInputStream& in, bool* malformed) {
   const int start = in.CurrentPosition();
   const uint32_t tag = in.ReadTag();
-  *malformed = tag != 0 && (in.CurrentPosition() - start > 5 ||
-                            WireFormatLite::GetTagFieldNumber(tag) == 0);
+  *malformed =
+      tag != 0 && (in.CurrentPosition() - start > 5 || TagField(tag) == 0);
   return *malformed ? 0 : tag;
 }
 
@@ -78,26 +91,26 @@ constexpr int kMaxDepth = 100;
 bool CopyField(CodedInputStream& in, uint32_t tag, CodedOutputStream& out,
                int depth = 0) {
   out.WriteTag(tag);
-  switch (WireFormatLite::GetTagWireType(tag)) {
-    case WireFormatLite::WIRETYPE_VARINT: {
+  switch (TagWireType(tag)) {
+    case kVarint: {
       uint64_t value;
       if (!in.ReadVarint64(&value)) return false;
       out.WriteVarint64(value);
       return true;
     }
-    case WireFormatLite::WIRETYPE_FIXED64: {
+    case kFixed64: {
       uint64_t value;
       if (!in.ReadLittleEndian64(&value)) return false;
       out.WriteLittleEndian64(value);
       return true;
     }
-    case WireFormatLite::WIRETYPE_FIXED32: {
+    case kFixed32: {
       uint32_t value;
       if (!in.ReadLittleEndian32(&value)) return false;
       out.WriteLittleEndian32(value);
       return true;
     }
-    case WireFormatLite::WIRETYPE_LENGTH_DELIMITED: {
+    case kLengthDelimited: {
       uint32_t length;
       std::string bytes;
       if (!ReadLength(in, &length) ||
@@ -108,11 +121,9 @@ bool CopyField(CodedInputStream& in, uint32_t tag, CodedOutputStream& out,
       out.WriteString(bytes);
       return true;
     }
-    case WireFormatLite::WIRETYPE_START_GROUP: {
+    case kStartGroup: {
       if (depth >= kMaxDepth) return false;
-      const uint32_t end =
-          WireFormatLite::MakeTag(WireFormatLite::GetTagFieldNumber(tag),
-                                  WireFormatLite::WIRETYPE_END_GROUP);
+      const uint32_t end = MakeTag(TagField(tag), kEndGroup);
       bool malformed = false;
       while (const uint32_t inner = ReadTag(in, &malformed)) {
         if (inner == end) {
@@ -180,69 +191,48 @@ Data Slice(const std::vector<grpc::Slice>& slices, Range range) {
 
 void WriteLengthDelimitedHeader(int field, size_t length,
                                 CodedOutputStream& out) {
-  out.WriteTag(WireFormatLite::MakeTag(
-      field, WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+  out.WriteTag(MakeTag(field, kLengthDelimited));
   out.WriteVarint64(length);
-}
-
-// Reads the top-level fields of `message`. Each length-delimited field whose
-// number is fields[i] goes to take(i, length, in) with its length read and
-// its body next in `in`; every other field is copied to `skeleton`.
-absl::Status ScanFields(
-    grpc::ByteBuffer& message, absl::Span<const int> fields,
-    CodedOutputStream& skeleton,
-    absl::FunctionRef<absl::Status(size_t, uint32_t, CodedInputStream&)> take) {
-  grpc::ProtoBufferReader reader(&message);
-  CodedInputStream in(&reader);
-  bool malformed = false;
-  while (const uint32_t tag = ReadTag(in, &malformed)) {
-    const auto field = std::find(fields.begin(), fields.end(),
-                                 WireFormatLite::GetTagFieldNumber(tag));
-    if (field != fields.end() &&
-        WireFormatLite::GetTagWireType(tag) ==
-            WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
-      uint32_t length;
-      if (!ReadLength(in, &length)) return Malformed(in);
-      absl::Status status = take(field - fields.begin(), length, in);
-      if (!status.ok()) return status;
-    } else if (!CopyField(in, tag, skeleton)) {
-      return Malformed(in);
-    }
-  }
-  if (malformed || !in.ConsumedEntireMessage()) return Malformed(in);
-  return absl::OkStatus();
-}
-
-// The data at `ranges` of `message` (empty Data where there is no range).
-absl::StatusOr<std::vector<Data>> DataAt(
-    grpc::ByteBuffer& message,
-    const std::vector<std::optional<Range>>& ranges) {
-  std::vector<grpc::Slice> slices;
-  if (!message.Dump(&slices).ok()) {
-    return absl::InternalError("cannot read the received message's slices");
-  }
-  std::vector<Data> data;
-  for (const std::optional<Range>& range : ranges) {
-    data.push_back(range ? Slice(slices, *range) : Data());
-  }
-  return data;
 }
 
 }  // namespace
 
 absl::StatusOr<SplitMessage> Split(grpc::ByteBuffer& message,
-                                   absl::Span<const int> tensor_fields) {
+                                   absl::Span<const int> tensor_fields,
+                                   absl::Span<const int> bytes_fields) {
   std::vector<TensorField> tensors(tensor_fields.size());
+  std::vector<std::optional<Range>> bytes(bytes_fields.size());
   SplitMessage split;
   {
+    grpc::ProtoBufferReader reader(&message);
+    CodedInputStream in(&reader);
     StringOutputStream stream(&split.skeleton);
     CodedOutputStream others(&stream);
-    absl::Status status =
-        ScanFields(message, tensor_fields, others,
-                   [&](size_t i, uint32_t length, CodedInputStream& in) {
-                     return ReadTensor(in, length, &tensors[i]);
-                   });
-    if (!status.ok()) return status;
+    bool malformed = false;
+    while (const uint32_t tag = ReadTag(in, &malformed)) {
+      const auto tensor =
+          std::find(tensor_fields.begin(), tensor_fields.end(), TagField(tag));
+      const auto field =
+          std::find(bytes_fields.begin(), bytes_fields.end(), TagField(tag));
+      const bool delimited = TagWireType(tag) == kLengthDelimited;
+      uint32_t length = 0;
+      if (delimited &&
+          (tensor != tensor_fields.end() || field != bytes_fields.end())) {
+        if (!ReadLength(in, &length)) return Malformed(in);
+      }
+      if (delimited && tensor != tensor_fields.end()) {
+        absl::Status status =
+            ReadTensor(in, length, &tensors[tensor - tensor_fields.begin()]);
+        if (!status.ok()) return status;
+      } else if (delimited && field != bytes_fields.end()) {
+        bytes[field - bytes_fields.begin()] =
+            Range{static_cast<size_t>(in.CurrentPosition()), length};
+        if (!in.Skip(static_cast<int>(length))) return Malformed(in);
+      } else if (!CopyField(in, tag, others)) {
+        return Malformed(in);
+      }
+    }
+    if (malformed || !in.ConsumedEntireMessage()) return Malformed(in);
     for (size_t i = 0; i < tensors.size(); ++i) {
       if (!tensors[i].present) continue;
       WriteLengthDelimitedHeader(tensor_fields[i], tensors[i].fields.size(),
@@ -250,34 +240,31 @@ absl::StatusOr<SplitMessage> Split(grpc::ByteBuffer& message,
       others.WriteString(tensors[i].fields);
     }
   }
-  std::vector<std::optional<Range>> ranges;
-  for (const TensorField& tensor : tensors) ranges.push_back(tensor.data);
-  absl::StatusOr<std::vector<Data>> data = DataAt(message, ranges);
-  if (!data.ok()) return data.status();
-  split.data = *std::move(data);
+  std::vector<grpc::Slice> slices;
+  if (!message.Dump(&slices).ok()) {
+    return absl::InternalError("cannot read the received message's slices");
+  }
+  for (const TensorField& tensor : tensors) {
+    split.data.push_back(tensor.data ? Slice(slices, *tensor.data) : Data());
+  }
+  for (const std::optional<Range>& range : bytes) {
+    split.data.push_back(range ? Slice(slices, *range) : Data());
+  }
   return split;
 }
 
-absl::StatusOr<SplitMessage> SplitBytes(grpc::ByteBuffer& message,
-                                        absl::Span<const int> bytes_fields) {
-  std::vector<std::optional<Range>> ranges(bytes_fields.size());
-  SplitMessage split;
+void AppendBytes(int field, std::vector<grpc::Slice> data,
+                 std::vector<grpc::Slice>* out) {
+  size_t size = 0;
+  for (const grpc::Slice& piece : data) size += piece.size();
+  std::string header;
   {
-    StringOutputStream stream(&split.skeleton);
-    CodedOutputStream others(&stream);
-    absl::Status status = ScanFields(
-        message, bytes_fields, others,
-        [&](size_t i, uint32_t length, CodedInputStream& in) {
-          ranges[i] = Range{static_cast<size_t>(in.CurrentPosition()), length};
-          return in.Skip(static_cast<int>(length)) ? absl::OkStatus()
-                                                   : Malformed(in);
-        });
-    if (!status.ok()) return status;
+    StringOutputStream stream(&header);
+    CodedOutputStream coded(&stream);
+    WriteLengthDelimitedHeader(field, size, coded);
   }
-  absl::StatusOr<std::vector<Data>> data = DataAt(message, ranges);
-  if (!data.ok()) return data.status();
-  split.data = *std::move(data);
-  return split;
+  out->emplace_back(header);
+  for (grpc::Slice& piece : data) out->push_back(std::move(piece));
 }
 
 void AppendTensor(int field, const v1::Tensor& tensor,
@@ -295,22 +282,10 @@ void AppendTensor(int field, const v1::Tensor& tensor,
                                    CodedOutputStream::VarintSize64(size) +
                                    size + fields.size(),
                                coded);
-    WriteLengthDelimitedHeader(1, size, coded);
   }
   out->emplace_back(header);
-  for (grpc::Slice& piece : data) out->push_back(std::move(piece));
+  AppendBytes(1, std::move(data), out);
   out->emplace_back(fields);
-}
-
-void AppendBytes(int field, grpc::Slice data, std::vector<grpc::Slice>* out) {
-  std::string header;
-  {
-    StringOutputStream stream(&header);
-    CodedOutputStream coded(&stream);
-    WriteLengthDelimitedHeader(field, data.size(), coded);
-  }
-  out->emplace_back(header);
-  out->push_back(std::move(data));
 }
 
 void AppendMessage(const google::protobuf::MessageLite& message,

@@ -38,9 +38,9 @@ namespace tensor_transform::tensor_slices {
 // A tensor's data where it lies: `size` bytes in `pieces`, in order.
 struct Data {
   std::vector<grpc::Slice> pieces;
-  // Writable views of `pieces`, one each. The memory belongs to the message
-  // (a received one is this process's own), so kernels may compute in it and
-  // the pieces then be sent on.
+  // Writable views of `pieces`, one each. Compute in them only where the
+  // memory is this process's own: bytes received over a socket are, but an
+  // in-process channel hands over the sender's own buffers.
   std::vector<absl::Span<uint8_t>> spans;
   size_t size = 0;
 };
@@ -50,33 +50,31 @@ struct SplitMessage {
   // The message without the data of its Tensor fields: parse it as the
   // message type. A Tensor field that was present stays present.
   std::string skeleton;
-  // data[i]: the data of the Tensor field tensor_fields[i] (empty when the
+  // The data of each field Split was asked for, in order (empty when the
   // field or its data is absent; the last occurrence wins, as in protobuf).
   std::vector<Data> data;
 };
 
 // Splits `message`, whose fields numbered `tensor_fields` are
-// tensor_transform.v1.Tensor, without copying any tensor's data.
-// InvalidArgument naming the byte offset when the bytes are not a
-// well-formed protobuf message.
+// tensor_transform.v1.Tensor and whose fields numbered `bytes_fields` are
+// bytes (StreamRequest.data, .upstream), without copying any of their data:
+// SplitMessage::data holds the tensors' data, then the bytes fields', in the
+// order given, and the skeleton has neither. InvalidArgument naming the
+// byte offset when the bytes are not a well-formed protobuf message.
 absl::StatusOr<SplitMessage> Split(grpc::ByteBuffer& message,
-                                   absl::Span<const int> tensor_fields);
+                                   absl::Span<const int> tensor_fields,
+                                   absl::Span<const int> bytes_fields = {});
 
-// As Split, for a message whose fields numbered `bytes_fields` are `bytes`
-// (StreamRequest.data and .upstream, StreamResponse.data): data[i] is the
-// last occurrence of field bytes_fields[i], as protobuf keeps.
-absl::StatusOr<SplitMessage> SplitBytes(grpc::ByteBuffer& message,
-                                        absl::Span<const int> bytes_fields);
+// Appends to `out` the bytes field `field` holding `data`, referenced, not
+// copied.
+void AppendBytes(int field, std::vector<grpc::Slice> data,
+                 std::vector<grpc::Slice>* out);
 
 // Appends to `out` field `field` holding a Tensor with `tensor`'s fields
 // (its own data must be empty) and `data` as its data, referenced, not
 // copied.
 void AppendTensor(int field, const v1::Tensor& tensor,
                   std::vector<grpc::Slice> data, std::vector<grpc::Slice>* out);
-
-// Appends to `out` bytes field `field` holding `data`, referenced, not
-// copied.
-void AppendBytes(int field, grpc::Slice data, std::vector<grpc::Slice>* out);
 
 // Appends `message`, serialized, to `out`: its fields follow those appended
 // before, as protobuf allows.

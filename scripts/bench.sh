@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Performance report (issue 3): kernels against the memory floors and NumPy,
 # RPC round trips against a plain TCP echo, chunk-size sweep, small-tensor
-# throughput, server memory, growth with size. Every ratio is measured side by
-# side in this one run. Writes OUT_DIR/report.md and OUT_DIR/report.json.
+# throughput, server memory, growth with size, load at high concurrency. Every
+# ratio is measured side by side in this one run. Writes OUT_DIR/report.md and
+# OUT_DIR/report.json.
 #
-#   scripts/bench.sh [OUT_DIR]        (default build/bench; ~20 min)
+#   scripts/bench.sh [OUT_DIR]        (default build/bench; ~25 min)
 #   REPEATS=10 scripts/bench.sh       (more timed calls per RPC row)
 #   STAGES="memory growth" scripts/bench.sh   (rerun some stages, then the
 #       report from all results in OUT_DIR; stages: kernels echo rpc sweep
-#       small memory growth clients)
+#       small memory growth throughput compute concurrency clients)
+#   OLD_COMMIT=9d7b608 (default) the throughput stage also measures the
+#       server of this commit, built in OUT_DIR/old-<commit> (not committed;
+#       OLD_COMMIT= skips it)
 #   CLIENT_ROUNDS=5 STAGES=clients scripts/bench.sh   (the clients compared)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -18,7 +22,7 @@ mkdir -p "$OUT"
 ensure_packages
 build
 BIN="$BUILD_DIR"
-STAGES=" ${STAGES:-kernels echo rpc sweep small memory growth clients} "
+STAGES=" ${STAGES:-kernels echo rpc sweep small memory growth throughput compute concurrency clients} "
 stage() { [[ "$STAGES" == *" $1 "* ]]; }
 # Debian's python3, with its grpcio and NumPy (one earlier on PATH may lack
 # them).
@@ -46,7 +50,91 @@ stop_server() {
   awk '/VmHWM/ {print $2 * 1024}' "/proc/$SERVER_PID/status"
   kill "$SERVER_PID"; wait "$SERVER_PID" || true
 }
-trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true' EXIT
+LISTENER_PIDS=()  # started by start_listener
+trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+      for p in "${LISTENER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+# start_listener NAME BINARY [flags...]: starts a server binary that logs
+# "listening on 127.0.0.1:PORT" (tensor_transform_server, grpc_echo) on a
+# free port, stopped by stop_listeners; adds "NAME PORT" to LISTENERS.
+LISTENERS=()
+start_listener() {
+  local name=$1 binary=$2 log="$OUT/listener_$1.log" port
+  shift 2
+  "$binary" --listen=127.0.0.1:0 "$@" 2>"$log" &
+  LISTENER_PIDS+=($!)
+  for _ in $(seq 100); do
+    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
+    [ -n "$port" ] && LISTENERS+=("$name $port") && return 0
+    sleep 0.1
+  done
+  echo "$name did not start" >&2; return 1
+}
+stop_listeners() {
+  for p in "${LISTENER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait "${LISTENER_PIDS[@]}" 2>/dev/null || true
+  LISTENER_PIDS=() LISTENERS=()
+}
+# build_old_server COMMIT: tensor_transform_server as of COMMIT, exported
+# with git archive (no worktree registered) and built in OUT/old-COMMIT
+# (ccache makes rebuilds cheap); prints the binary's path.
+build_old_server() {
+  local dir="$OUT/old-$1"
+  if [ ! -f "$dir/src/CMakeLists.txt" ]; then
+    mkdir -p "$dir/src"
+    git -C "$ROOT" archive "$1" | tar -x -C "$dir/src"
+  fi
+  log "building the server of $1 in $dir/build"
+  cmake -S "$dir/src" -B "$dir/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DTT_BUILD_TESTS=OFF \
+    ${CCACHE:+-DCMAKE_CXX_COMPILER_LAUNCHER=ccache} >/dev/null
+  cmake --build "$dir/build" -j "$(nproc)" --target tensor_transform_server >&2
+  echo "$dir/build/tensor_transform_server"
+}
+OLD_COMMIT="${OLD_COMMIT-9d7b608}"
+CCACHE=$(command -v ccache || true)
+
+# peak_threads PID: the most threads PID ran, sampled every 100 ms from
+# /proc until this is stopped (SIGTERM) or PID ends.
+peak_threads() {
+  local peak=0 n
+  trap 'echo "$peak"; exit 0' TERM
+  while n=$(awk '/^Threads:/ {print $2}' "/proc/$1/status" 2>/dev/null); do
+    if [ "${n:-0}" -gt "$peak" ]; then peak=$n; fi
+    sleep 0.1
+  done
+  echo "$peak"
+}
+# concurrency_sweep: `load --connections=4` of 1 KiB Apply at 16, 256 and
+# 1,024 calls in flight against a fresh server, ROUNDS times with the levels
+# interleaved; one JSON object with a run per level and round: calls/s, p50,
+# p99, errors, the client's peak threads (its own report) and the server's
+# (sampled meanwhile).
+concurrency_sweep() {
+  local round c sampler
+  start_server
+  for round in $(seq "${ROUNDS:-3}"); do
+    for c in 16 256 1024; do
+      peak_threads "$SERVER_PID" >"$OUT/concurrency_server_threads" &
+      sampler=$!
+      "$BIN/tensor_transform_client" load --target="127.0.0.1:$PORT" \
+        --rpc=apply --shape=128 --dtype=float64 --concurrency=$c \
+        --connections=4 --duration=5s --warmup=1s --format=json \
+        2>>"$OUT/bench.log" >"$OUT/concurrency_level.json"
+      kill "$sampler"; wait "$sampler"
+      "$PY" -c "import json,sys
+l = json.load(open(sys.argv[1]))['levels'][0]
+print(json.dumps({'round': $round, 'concurrency': $c,
+                  'calls_per_s': l['calls_per_s'],
+                  'p50_ms': l['latency_ms']['p50'],
+                  'p99_ms': l['latency_ms']['p99'], 'errors': l['errors'],
+                  'client_threads': l['client_threads'],
+                  'server_threads': int(open(sys.argv[2]).read())}))" \
+        "$OUT/concurrency_level.json" "$OUT/concurrency_server_threads"
+    done
+  done | "$PY" -c "import json,sys; print(json.dumps({'runs': [json.loads(l) for l in sys.stdin]}))"
+  stop_server >/dev/null
+}
+
 bench() { "$BIN/tensor_transform_client" bench --target="127.0.0.1:$PORT" \
             --format=json "$@" 2>>"$OUT/bench.log"; }
 
@@ -118,6 +206,56 @@ for kib in 1 16 256 1024 16384 262144 1048576; do
     "$PY" -c "import json,sys; print(json.dumps(json.load(sys.stdin)))"
 done | "$PY" -c "import json,sys; print(json.dumps([r for l in sys.stdin for r in json.loads(l)]))" >"$OUT/growth.json"
 stop_server >/dev/null
+fi
+
+if stage throughput; then
+# The project's load against a minimal callback-API server on the same gRPC
+# (tests/perf/grpc_echo.cc), the server and the server of OLD_COMMIT, all
+# listening at once and measured in turns, ROUNDS times. Unverified: the
+# echo answers with its request.
+log "1 KiB Apply throughput vs grpc_echo (and $OLD_COMMIT), concurrency 16, 4 connections"
+if [ -n "$OLD_COMMIT" ]; then
+  old_server=$(build_old_server "$OLD_COMMIT")
+fi
+start_listener echo "$BIN/grpc_echo"
+start_listener server "$BIN/tensor_transform_server"
+[ -n "$OLD_COMMIT" ] && start_listener old "$old_server"
+for round in $(seq "${ROUNDS:-3}"); do
+  for t in "${LISTENERS[@]}"; do
+    read -r name port <<<"$t"
+    "$BIN/tensor_transform_client" load --target="127.0.0.1:$port" --rpc=apply \
+      --shape=128 --dtype=float64 --concurrency=16 --connections=4 \
+      --duration=5s --warmup=1s --verify=false --format=json 2>>"$OUT/bench.log" |
+      "$PY" -c "import json,sys; l=json.load(sys.stdin)['levels'][0]; print(json.dumps({'target': '$name', 'round': $round, 'calls_per_s': l['calls_per_s'], 'errors': l['errors'], 'latency_ms': l['latency_ms']}))"
+  done
+done | "$PY" -c "import json,sys; print(json.dumps({'old_commit': '$OLD_COMMIT', 'runs': [json.loads(l) for l in sys.stdin]}))" >"$OUT/throughput.json"
+stop_listeners
+fi
+
+if stage compute; then
+# Server compute time of 200 MB unary calls beside the 200 MB memory floors
+# (core_benchmark, float64: 25 M elements), measured before, between and
+# after the two dtypes' calls.
+log "server compute, 200 MB unary, float64 and float32, beside the memory floors"
+floors() {
+  "$BIN/core_benchmark" --benchmark_filter='^floor/float64/(copy|in_place)/' \
+    --benchmark_repetitions=3 --benchmark_min_time=0.1 --benchmark_format=json \
+    >"$OUT/compute_floors_$1.json" 2>>"$OUT/bench.log"
+}
+start_server
+floors 1
+bench --rpcs=apply,inplace,gradient --modes=unary --repeats="$REPEATS" \
+  --dtype=float64 --shape=5000x5000 >"$OUT/compute_float64.json"
+floors 2
+bench --rpcs=apply,inplace,gradient --modes=unary --repeats="$REPEATS" \
+  --dtype=float32 --shape=10000x5000 >"$OUT/compute_float32.json"
+floors 3
+stop_server >/dev/null
+fi
+
+if stage concurrency; then
+log "load at concurrency 16, 256 and 1,024 (1 KiB Apply, 4 connections): both sides' threads"
+concurrency_sweep >"$OUT/concurrency.json"
 fi
 
 # clients_stage: the same 200 MB float64 Apply, ApplyInPlace (out=x) and

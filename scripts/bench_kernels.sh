@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Kernel benchmarks: builds, then runs core_benchmark (every ReLU method and
-# the gradient against the memory floors of the same access patterns) and
-# NumPy's expressions in the same run, and writes kernels.md and kernels.json
+# the gradient, and the same arrays in 1 MiB pieces through ReluRuns, against
+# the memory floors of the same access patterns) and NumPy's expressions in
+# the same run, and writes kernels.md and kernels.json
 # (ratios and whether each kernel goal holds) to the output directory.
 #
 #   scripts/bench_kernels.sh [OUT_DIR] [kernel_report.py flags]

@@ -5,7 +5,9 @@ Every goal of the performance issue becomes a row: what was measured, the
 limit, and whether it holds. Inputs (all in OUT_DIR): kernels.json and
 kernels.md (scripts/bench_kernels.sh), tcp_echo.json, rpc.json,
 chunk_sweep.json, small_0.json, small_128.json, memory.json,
-growth.json, clients.json.
+growth.json, and those of floor_goals.py (throughput and compute stages),
+concurrency_goals.py (concurrency stage) and client_goals.py (clients
+stage).
 """
 
 import json
@@ -13,6 +15,10 @@ import os
 import platform
 import statistics
 import sys
+
+import client_goals
+import concurrency_goals
+import floor_goals
 
 MIB = 1 << 20
 
@@ -46,8 +52,8 @@ def goal(name, measured, limit, holds):
 
 
 def rpc_goals(echo, rows):
-    """Goal 2: every RPC and mode within 1.5x of the TCP echo of the same
-    bytes. The floor is the faster of the two echoes (tests/perf/tcp_echo.cc:
+    """Goal 2: every RPC within 1.15x (unary) or 1.5x (streaming) of the TCP
+    echo of the same bytes. The floor is the faster of the two echoes (tests/perf/tcp_echo.cc:
     pipelined, as a stream overlaps both ways, and store-and-forward, as a
     unary reply cannot start before its request has arrived): the strictest
     reading. Each (rpc, mode) is judged by its fastest method."""
@@ -57,9 +63,10 @@ def rpc_goals(echo, rows):
     for r in rows:
         key = (r["rpc"], r["mode"])
         best[key] = min(best.get(key, float("inf")), r["latency_ms"]["p50"])
+    limits = {"unary": 1.15, "stream": 1.5}
     goals = [goal(f"{rpc} {mode}: p50 vs TCP echo ({floor:.0f} ms)",
-                  f"{ms:.0f} ms = {ms / floor:.2f}x", "<= 1.5x",
-                  ms <= 1.5 * floor)
+                  f"{ms:.0f} ms = {ms / floor:.2f}x",
+                  f"<= {limits[mode]}x", ms <= limits[mode] * floor)
              for (rpc, mode), ms in sorted(best.items())]
     for mode in ("unary", "stream"):
         a, i = best.get(("apply", mode)), best.get(("inplace", mode))
@@ -115,89 +122,6 @@ def growth_goal(rows):
                 "<= 1.5x", spread <= 1.5)
 
 
-# The clients stage's goals: each client's p50 over the C++ client's.
-CLIENT_LIMITS = {"python_native": 1.2, "node": 3.0, "python_pure": 4.0}
-CLIENT_NAMES = {"cpp": "C++", "python_native": "Python native",
-                "python_pure": "Python pure", "node": "Node"}
-
-
-def client_rounds(rows):
-    """{(client, rpc): {round: p50 seconds}}. The C++ client's is its
-    faster mode with the method the native Python client got from the
-    server (its default)."""
-    method = {r["rpc"]: r["method"] for r in rows
-              if r["client"] == "python_native" and "method" in r}
-    rounds = {}
-    for r in rows:
-        if r["client"] == "cpp":
-            if r["method"] != method.get(r["rpc"], r["method"]):
-                continue
-            seconds = r["latency_ms"]["p50"] / 1e3
-        elif r["rpc"] == "apply_rss":
-            continue
-        else:
-            seconds = r["seconds_p50"]
-        per_round = rounds.setdefault((r["client"], r["rpc"]), {})
-        per_round[r["round"]] = min(seconds,
-                                    per_round.get(r["round"], seconds))
-    return rounds
-
-
-def client_seconds(rows):
-    """{(client, rpc): (median p50 seconds over the rounds, median over the
-    rounds of the ratio to the C++ client's p50 in the same round)}: the
-    clients of one round ran minutes apart at most, so their ratio is less
-    at the mercy of the shared machine's load than a ratio of medians."""
-    rounds = client_rounds(rows)
-    seconds = {}
-    for (client, rpc), by_round in rounds.items():
-        cpp = rounds.get(("cpp", rpc), {})
-        ratios = [s / cpp[n] for n, s in by_round.items() if n in cpp]
-        seconds[client, rpc] = (statistics.median(by_round.values()),
-                                statistics.median(ratios) if ratios else None)
-    return seconds
-
-
-def client_goals(rows):
-    seconds = client_seconds(rows)
-    goals = []
-    for (client, rpc), (s, ratio) in sorted(seconds.items()):
-        if client in CLIENT_LIMITS and ratio is not None:
-            limit = CLIENT_LIMITS[client]
-            cpp = seconds["cpp", rpc][0]
-            goals.append(goal(f"{CLIENT_NAMES[client]} {rpc}: p50 vs the C++ "
-                              "client's in the same round (median over "
-                              "rounds)", f"{ratio:.2f}x ({s * 1e3:.0f} ms vs "
-                              f"{cpp * 1e3:.0f} ms)", f"<= {limit}x",
-                              ratio <= limit))
-    for r in rows:
-        if r["rpc"] == "apply_rss":
-            limit = 2 * r["array_bytes"] + 64 * MIB
-            goals.append(goal("Python native peak RSS, repeated 200 MB Apply",
-                              f"{r['peak_rss_bytes'] / MIB:.0f} MiB",
-                              f"<= {limit / MIB:.0f} MiB (input + output + "
-                              "64 MiB)", r["peak_rss_bytes"] <= limit))
-    verified = all(r["verified"] for r in rows)
-    goals.append(goal("every client's every result verified", str(verified),
-                      "True", verified))
-    return goals
-
-
-def client_table(rows):
-    """One row per RPC: each client's p50 and its ratio to the C++ one
-    (both medians over the rounds)."""
-    seconds = client_seconds(rows)
-    lines = []
-    for rpc in ("apply", "inplace", "gradient"):
-        line = {"rpc": rpc}
-        for client in CLIENT_NAMES:
-            s, ratio = seconds.get((client, rpc), (None, None))
-            line[client] = ("-" if ratio is None else
-                            f"{s * 1e3:.0f} ms ({ratio:.2f}x)")
-        lines.append(line)
-    return lines
-
-
 def table(rows, columns):
     lines = ["| " + " | ".join(h for h, _ in columns) + " |",
              "|" + " --- |" * len(columns)]
@@ -221,9 +145,18 @@ def main(out):
     growth = load(out, "growth.json")
     if growth:
         goals.append(growth_goal(growth))
+    throughput = load(out, "throughput.json")
+    if throughput:
+        goals += [goal(*g) for g in floor_goals.throughput_goals(throughput)]
+    compute = floor_goals.load_compute(out)
+    if compute:
+        goals += [goal(*g) for g in floor_goals.compute_goals(compute)]
+    concurrency = load(out, "concurrency.json")
+    if concurrency:
+        goals += [goal(*g) for g in concurrency_goals.goals(concurrency)]
     clients = load(out, "clients.json")
     if clients:
-        goals += client_goals(clients)
+        goals += [goal(*g) for g in client_goals.goals(clients)]
 
     md = [f"# Performance report\n\nMachine: {cpu_model()}, "
           f"{os.cpu_count()} cores, {platform.platform()}. Load average "
@@ -264,25 +197,24 @@ def main(out):
                               ("p50 ms", lambda r: f"{r['latency_ms']['p50']:.3f}"),
                               ("GB/s", lambda r: f"{r['throughput_gbps']:.3f}"),
                               ("ns/byte", lambda r: f"{r['latency_ms']['p50'] * 1e6 / (r['shape'][0] * 8):.3f}")])]
+    md += floor_goals.markdown(throughput, compute, table)
+    md += concurrency_goals.markdown(concurrency, table)
     if memory:
         md += ["\n## Server memory\n",
                table(memory, [("case", lambda c: c["case"]),
                               ("payload MiB", lambda c: f"{c['payload_bytes'] / MIB:.0f}"),
                               ("peak RSS MiB", lambda c: f"{c['peak_rss_bytes'] / MIB:.0f}")])]
-    if clients:
-        md += ["\n## Clients, 200 MB float64 against one server (p50 and "
-               "ratio to the C++ client in the same round, medians over the "
-               "rounds)\n",
-               table(client_table(clients),
-                     [("rpc", lambda r: r["rpc"])] +
-                     [(name, lambda r, c=c: r[c])
-                      for c, name in CLIENT_NAMES.items()])]
+    md += client_goals.markdown(clients, table)
     with open(os.path.join(out, "report.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     with open(os.path.join(out, "report.json"), "w") as f:
         json.dump({"goals": goals, "kernels": kernels, "tcp_echo": echo,
                    "rpc": rpc, "chunk_sweep": sweep, "memory": memory,
-                   "growth": growth, "clients": clients}, f, indent=2)
+                   "growth": growth, "throughput": throughput,
+                   "concurrency": concurrency,
+                   "compute": compute and floor_goals.compute_table(compute),
+                   "clients": clients},
+                  f, indent=2)
 
 
 if __name__ == "__main__":

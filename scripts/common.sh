@@ -9,8 +9,9 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev xtensor-dev libxsimd-dev xtl-dev nlohmann-json3-dev
+  prometheus-cpp-dev libcivetweb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-grpcio python3-numpy python3-protobuf clang-format
+  python3 python3-grpcio python3-numpy python3-protobuf python3-h2 clang-format
   python3-dev pybind11-dev
   nginx python3-yaml nodejs
   chromium tidy

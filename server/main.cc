@@ -2,7 +2,7 @@
 // SIGINT or SIGTERM, then drains (health NOT_SERVING, new calls refused,
 // in-flight calls finish within --grace_period) and exits 0.
 //
-//   tensor_transform_server --listen=127.0.0.1:0 --threads=8
+//   tensor_transform_server --listen=127.0.0.1:0 --receive_timeout=30s
 //   -> stderr: tensor_transform_server listening on 127.0.0.1:41234
 #include <signal.h>
 
@@ -33,15 +33,21 @@ ABSL_FLAG(std::string, listen, Defaults().listen,
           "Loopback by default: use 0.0.0.0:PORT or [::]:PORT to serve "
           "other hosts");
 ABSL_FLAG(int, threads, Defaults().threads,
-          "most calls served at once (more get RESOURCE_EXHAUSTED); 0 "
-          "leaves gRPC's default, a thread per call");
+          "threads of gRPC's synchronous services (reflection, channelz); "
+          "more of their calls at once get RESOURCE_EXHAUSTED. 0: 4. The "
+          "tensor_transform and health RPCs hold no thread while they wait");
 ABSL_FLAG(int64_t, max_message_bytes, Defaults().max_message_bytes,
           "largest unary message accepted, in [1024, 2^31-1]; larger arrays "
           "go through the streaming RPCs");
 ABSL_FLAG(int64_t, memory_budget_bytes, Defaults().memory_budget_bytes,
-          "payload bytes held at once, >= 4 x max_message_bytes: 3/4 for "
-          "requests being computed and sent (more gets RESOURCE_EXHAUSTED at "
-          "once), 1/4 for gRPC's buffers of requests still arriving");
+          "payload bytes held at once, >= 4 x max_message_bytes: 3/4 bounds "
+          "gRPC's buffers of received requests (its resource quota), 3/4 "
+          "bounds what calls hold while computed and sent, idle pooled "
+          "buffers included (more gets RESOURCE_EXHAUSTED at once)");
+ABSL_FLAG(absl::Duration, receive_timeout, Defaults().receive_timeout,
+          "end a call (DEADLINE_EXCEEDED) whose next request message (a "
+          "unary request, a stream's header or chunk) has not arrived whole "
+          "within this; its memory is released");
 ABSL_FLAG(int, max_concurrent_streams, Defaults().max_concurrent_streams,
           "calls one connection may have open at once");
 ABSL_FLAG(absl::Duration, grace_period, Defaults().grace_period,
@@ -71,8 +77,8 @@ ABSL_FLAG(std::string, auth_token_file, "",
           "Bearer <token>' (UNAUTHENTICATED otherwise; health checks are "
           "exempt); needs TLS");
 ABSL_FLAG(std::string, metrics_listen, "",
-          "host:port of a plain-HTTP endpoint with /metrics (Prometheus "
-          "text) and /healthz; empty: none");
+          "host:port (an IPv4 address or a name) of a plain-HTTP endpoint "
+          "with /metrics (Prometheus text) and /healthz; empty: none");
 ABSL_FLAG(bool, reflection, Defaults().reflection,
           "serve gRPC server reflection");
 ABSL_FLAG(bool, channelz, Defaults().channelz, "serve gRPC channelz");
@@ -101,7 +107,7 @@ void ParseFlags(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Serves ReLU and its gradient over gRPC "
       "(tensor_transform.v1.TensorTransform).\n"
-      "Usage: tensor_transform_server [--listen=host:port] [--threads=N] "
+      "Usage: tensor_transform_server [--listen=host:port] "
       "[--tls_cert=F --tls_key=F [--tls_client_ca=F]] [--metrics_listen=A] "
       "...");
   absl::ParseCommandLine(argc, argv);
@@ -113,6 +119,7 @@ ts::ServerConfig ConfigFromFlags() {
   config.threads = absl::GetFlag(FLAGS_threads);
   config.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   config.memory_budget_bytes = absl::GetFlag(FLAGS_memory_budget_bytes);
+  config.receive_timeout = absl::GetFlag(FLAGS_receive_timeout);
   config.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   config.grace_period = absl::GetFlag(FLAGS_grace_period);
   config.keepalive_time = absl::GetFlag(FLAGS_keepalive_time);

@@ -12,17 +12,18 @@
 #include <climits>
 #include <mutex>
 #include <thread>
-#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "proto/tensor_transform.grpc.pb.h"
 #include "server/admission/call_tracker.h"
 #include "server/admission/memory_budget.h"
 #include "server/rpc/service.h"
-#include "server/telemetry/http_endpoint.h"
+#include "server/telemetry/computed_gauges.h"
 #include "server/telemetry/metrics.h"
+#include "server/telemetry/metrics_endpoint.h"
 
 namespace tensor_transform::server {
 namespace {
@@ -36,18 +37,27 @@ constexpr int64_t kMaxMessageBytes = INT_MAX;  // gRPC takes an int
 constexpr int64_t kResponseEnvelopeBytes = int64_t{4} << 10;
 
 // The budget (see ServerConfig::memory_budget_bytes): the handlers admit
-// what they hold against three quarters, the last quarter is for requests
-// still arriving. The smallest budget lets a largest request arrive alone
-// and be held twice by its handler. gRPC's own quota is the whole budget:
-// the handlers compute in the buffers gRPC received (proto/tensor_slices.h),
-// so gRPC counts what they hold too; with only the quarter it reclaimed
-// memory (cancelling calls, RESOURCE_EXHAUSTED) before the budget admitted
-// any, at times every call of a burst.
+// what they hold (received data, output buffers, idle pooled ones) against
+// three quarters, and gRPC's own quota, which counts every buffer it reads
+// requests into, is the same three quarters; the last quarter is headroom
+// for output buffers beside the requests still arriving. The handlers
+// compute in the buffers gRPC received (proto/tensor_slices.h), so gRPC
+// counts what they hold too: with its quota at only a quarter it cancelled
+// whole bursts before the budget admitted any; at the whole budget, with no
+// read slots, peak RSS under the overload test (AdmissionRss) reached
+// 329-358 MiB of its 384 MiB bound; at three quarters, 242-291 MiB. The
+// smallest budget lets a largest request arrive alone and be held twice.
+//
+// Threads: the RPCs of this service and health run on gRPC's callback API;
+// only the synchronous services (reflection, channelz) take a thread per
+// call, at most kDefaultSyncThreads unless ServerConfig::threads says.
 constexpr int64_t kTransportShareDivisor = 4;
 constexpr int64_t kMinBudgetInMessages = 4;
 
 // Largest socket read gRPC makes into one buffer (see SetConnectionOptions).
 constexpr int kMaxReadChunkBytes = 1 << 20;
+
+constexpr int kDefaultSyncThreads = 4;
 
 int64_t HandlerShare(int64_t budget) {
   return budget - budget / kTransportShareDivisor;
@@ -90,6 +100,7 @@ absl::Status ValidateConfig(const ServerConfig& config) {
   }
   for (const auto& [name, duration] :
        {std::pair("grace_period", config.grace_period),
+        {"receive_timeout", config.receive_timeout},
         {"keepalive_time", config.keepalive_time},
         {"keepalive_timeout", config.keepalive_timeout},
         {"keepalive_min_client_interval", config.keepalive_min_client_interval},
@@ -141,13 +152,12 @@ void SetConnectionOptions(const ServerConfig& config,
   builder->SetMaxSendMessageSize(static_cast<int>(std::min(
       config.max_message_bytes + kResponseEnvelopeBytes, kMaxMessageBytes)));
   grpc::ResourceQuota quota("tensor_transform_server");
-  quota.Resize(static_cast<size_t>(config.memory_budget_bytes));
-  if (config.threads > 0) {
-    // The quota counts gRPC's polling thread too, and the sync server only
-    // takes a call while another thread is left polling: N threads serve
-    // N - 1 calls. Calls beyond the cap get RESOURCE_EXHAUSTED, not a queue.
-    quota.SetMaxThreads(config.threads + 1);
-  }
+  quota.Resize(static_cast<size_t>(HandlerShare(config.memory_budget_bytes)));
+  // The quota counts the synchronous server's polling thread too, and it
+  // only takes a call while another thread is left polling: N threads serve
+  // N - 1 calls. Calls beyond the cap get RESOURCE_EXHAUSTED, not a queue.
+  const int threads = config.threads > 0 ? config.threads : kDefaultSyncThreads;
+  quota.SetMaxThreads(threads + 1);
   builder->SetResourceQuota(quota);
 }
 
@@ -202,15 +212,17 @@ class RunningServerImpl final : public RunningServer {
   }
 
  private:
-  HttpResponse ServeHttp(absl::string_view path) const;
+  // The gauges a scrape computes beside metrics_.
+  std::vector<ComputedGauges::Gauge> ScrapeGauges() const;
 
   const absl::Duration grace_period_;
   MemoryBudget budget_;
   Metrics metrics_;
+  ComputedGauges gauges_{[this] { return ScrapeGauges(); }};
   CallTracker tracker_;
   std::unique_ptr<TensorTransformService> service_;  // outlives server_
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<HttpEndpoint> http_;
+  std::unique_ptr<MetricsEndpoint> http_;
   int port_ = 0;
   std::atomic<bool> serving_{false};
   std::once_flag shutdown_once_;
@@ -222,11 +234,9 @@ RunningServerImpl::RunningServerImpl(const ServerConfig& config)
       tracker_(&budget_, &metrics_) {
   ServiceConfig service_config;
   service_config.max_message_bytes = config.max_message_bytes;
-  // As many largest requests as the handlers' share holds may be received
-  // at once (at least 3, as the budget is at least 4 messages).
-  service_config.max_concurrent_unary_reads = static_cast<int>(
-      HandlerShare(config.memory_budget_bytes) / config.max_message_bytes);
+  service_config.receive_timeout = config.receive_timeout;
   service_config.guard = &tracker_;
+  service_config.budget = &budget_;
   service_ = std::make_unique<TensorTransformService>(service_config);
 }
 
@@ -241,7 +251,7 @@ absl::Status RunningServerImpl::Start(
   // gRPC lets a second server share a port by default (SO_REUSEPORT),
   // silently splitting traffic with whatever holds it; refuse instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.RegisterService(service_.get());
+  service_->Register(&builder);
   builder.SetOption(std::make_unique<ReflectionOption>(config.reflection));
   SetConnectionOptions(config, &builder);
   builder.experimental().SetInterceptorCreators(
@@ -256,9 +266,9 @@ absl::Status RunningServerImpl::Start(
       v1::TensorTransform::service_full_name(), true);
   serving_ = true;
   if (!config.metrics_listen.empty()) {
-    auto http = HttpEndpoint::Start(
-        config.metrics_listen,
-        [this](absl::string_view path) { return ServeHttp(path); });
+    auto http =
+        MetricsEndpoint::Start(config.metrics_listen, {&metrics_, &gauges_},
+                               [this] { return serving_.load(); });
     if (!http.ok()) return http.status();
     http_ = *std::move(http);
   }
@@ -288,30 +298,26 @@ void RunningServerImpl::Shutdown() {
   });
 }
 
-HttpResponse RunningServerImpl::ServeHttp(absl::string_view path) const {
-  if (path == "/healthz") {
-    return serving_ ? HttpResponse{200, "text/plain", "SERVING\n"}
-                    : HttpResponse{503, "text/plain", "NOT_SERVING\n"};
-  }
-  if (path != "/metrics") return {404, "text/plain", "not found\n"};
+std::vector<ComputedGauges::Gauge> RunningServerImpl::ScrapeGauges() const {
   const ProcessMemory memory = ReadProcessMemory();
-  const std::vector<std::tuple<std::string, std::string, double>> gauges = {
-      {"tensor_transform_in_flight_bytes",
-       "Payload bytes reserved by calls in flight (admission control).",
-       static_cast<double>(budget_.in_use())},
-      {"tensor_transform_in_flight_bytes_peak", "Highest in_flight_bytes.",
-       static_cast<double>(budget_.peak())},
-      {"tensor_transform_memory_budget_bytes",
-       "The handlers' share of --memory_budget_bytes.",
-       static_cast<double>(budget_.limit())},
-      {"tensor_transform_serving", "1 while serving, 0 once draining.",
-       serving_ ? 1.0 : 0.0},
-      {"process_resident_memory_bytes", "Resident set size (VmRSS).",
-       static_cast<double>(memory.resident_bytes)},
-      {"process_resident_memory_peak_bytes", "Peak resident set (VmHWM).",
-       static_cast<double>(memory.peak_resident_bytes)}};
-  return {200, "text/plain; version=0.0.4; charset=utf-8",
-          metrics_.Render(gauges)};
+  const auto idle = static_cast<int64_t>(service_->idle_output_bytes());
+  return {{"tensor_transform_in_flight_bytes",
+           "Payload bytes reserved by calls in flight (admission control).",
+           static_cast<double>(budget_.in_use() - idle)},
+          {"tensor_transform_idle_buffer_bytes",
+           "Idle pooled output buffers, reserved in the memory budget too.",
+           static_cast<double>(idle)},
+          {"tensor_transform_in_flight_bytes_peak", "Highest in_flight_bytes.",
+           static_cast<double>(budget_.peak())},
+          {"tensor_transform_memory_budget_bytes",
+           "The handlers' share of --memory_budget_bytes.",
+           static_cast<double>(budget_.limit())},
+          {"tensor_transform_serving", "1 while serving, 0 once draining.",
+           serving_ ? 1.0 : 0.0},
+          {"process_resident_memory_bytes", "Resident set size (VmRSS).",
+           static_cast<double>(memory.resident_bytes)},
+          {"process_resident_memory_peak_bytes", "Peak resident set (VmHWM).",
+           static_cast<double>(memory.peak_resident_bytes)}};
 }
 
 }  // namespace

@@ -31,17 +31,27 @@ struct ServerConfig {
   // host:port; port 0 picks a free one (see RunningServer::port). Loopback
   // by default: listening on every interface is a deliberate choice.
   std::string listen = "127.0.0.1:50051";
-  // Most threads serving calls at once; 0 leaves gRPC's default.
+  // Threads of gRPC's synchronous services (reflection, channelz): calls of
+  // them beyond this get RESOURCE_EXHAUSTED. 0: kDefaultSyncThreads. The
+  // tensor_transform and health RPCs run on gRPC's callback API and hold no
+  // thread while they wait, whatever their number.
   int threads = 0;
   // Largest message accepted or sent: the cap on a unary request. Larger
   // arrays go through the streaming RPCs.
   int64_t max_message_bytes = int64_t{512} << 20;
   // Payload bytes the server holds at once, at least 4 x max_message_bytes.
-  // Three quarters cap what the handlers hold (a message that would exceed
-  // it gets RESOURCE_EXHAUSTED at once), a quarter caps gRPC's buffers of
-  // requests still arriving (its resource quota: over it gRPC cancels
-  // streams with RESOURCE_EXHAUSTED).
+  // Three quarters are gRPC's resource quota, which counts every buffer
+  // gRPC reads requests into, those the handlers compute in included (over
+  // it gRPC shrinks its receive windows, then cancels calls or closes
+  // connections: RESOURCE_EXHAUSTED or UNAVAILABLE). The same three
+  // quarters cap what the handlers admit: received data plus output buffers
+  // and idle pooled ones (a message that would exceed it gets
+  // RESOURCE_EXHAUSTED at once). The last quarter is headroom.
   int64_t memory_budget_bytes = int64_t{2} << 30;
+  // How long a call may wait for a whole request message (a unary request,
+  // a stream's header or next chunk) before it ends with DEADLINE_EXCEEDED
+  // and its memory is released.
+  absl::Duration receive_timeout = absl::Seconds(30);
   // HTTP/2 streams (calls) one connection may have open at once.
   int max_concurrent_streams = 100;
   // Shutdown(): how long in-flight calls may take to finish before they are
@@ -62,7 +72,8 @@ struct ServerConfig {
   // default.
   SecurityConfig security;
   // host:port of the plain-HTTP endpoint serving /metrics (Prometheus) and
-  // /healthz; empty: none.
+  // /healthz (server/telemetry/metrics_endpoint.h: an IPv4 address or a
+  // name); empty: none.
   std::string metrics_listen;
   // grpc.reflection.v1alpha.ServerReflection, so that tools list and call
   // the service without its .proto.

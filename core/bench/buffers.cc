@@ -40,7 +40,7 @@ Buffers::Buffers()
       pristine_g64_(Allocate(kElements * 8)),
       pristine_x32_(Allocate(kElements * 4)),
       pristine_g32_(Allocate(kElements * 4)),
-      x_(Allocate(kElements * 8)),
+      x_(Allocate(kElements * 8 + kMaxOffset)),
       g_(Allocate(kElements * 8)),
       out_(Allocate(kElements * 8)) {
   FillUniform<double>(pristine_x64_.get(), kSeed);
@@ -49,15 +49,17 @@ Buffers::Buffers()
   FillUniform<float>(pristine_g32_.get(), kSeed + 1);
 }
 
-void Buffers::Reset(core::DType dtype) {
+void Buffers::Reset(core::DType dtype, size_t x_offset) {
   const bool f64 = dtype == core::DType::kFloat64;
   const size_t bytes = kElements * core::ItemSize(dtype);
-  std::memcpy(x_.get(), (f64 ? pristine_x64_ : pristine_x32_).get(), bytes);
+  std::memcpy(x_.get() + x_offset, (f64 ? pristine_x64_ : pristine_x32_).get(),
+              bytes);
   std::memcpy(g_.get(), (f64 ? pristine_g64_ : pristine_g32_).get(), bytes);
 }
 
-absl::Span<uint8_t> Buffers::X(core::DType dtype, size_t elements) {
-  return {x_.get(), elements * core::ItemSize(dtype)};
+absl::Span<uint8_t> Buffers::X(core::DType dtype, size_t elements,
+                               size_t offset) {
+  return {x_.get() + offset, elements * core::ItemSize(dtype)};
 }
 absl::Span<uint8_t> Buffers::G(core::DType dtype, size_t elements) {
   return {g_.get(), elements * core::ItemSize(dtype)};

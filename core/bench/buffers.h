@@ -25,13 +25,16 @@ class Buffers {
   static Buffers& Get();
 
   // Copies the pristine random inputs of `dtype` (kFloat32 or kFloat64;
-  // uniform in [-0.5, 0.5), fixed seeds) into x and g; in-place runs
-  // overwrite them.
-  void Reset(core::DType dtype);
+  // uniform in [-0.5, 0.5), fixed seeds) into x (`x_offset` bytes in, see
+  // X) and g; in-place runs overwrite them.
+  void Reset(core::DType dtype, size_t x_offset = 0);
 
   // The first `elements` elements of `dtype` (at most kElements) of each
-  // working buffer, 64-byte aligned.
-  absl::Span<uint8_t> X(core::DType dtype, size_t elements = kElements);
+  // working buffer, 64-byte aligned; x's from `offset` bytes (below
+  // kMaxOffset) past the boundary, misaligned as a received slice may be.
+  static constexpr size_t kMaxOffset = 64;
+  absl::Span<uint8_t> X(core::DType dtype, size_t elements = kElements,
+                        size_t offset = 0);
   absl::Span<uint8_t> G(core::DType dtype, size_t elements = kElements);
   absl::Span<uint8_t> Out(core::DType dtype, size_t elements = kElements);
 

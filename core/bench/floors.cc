@@ -30,8 +30,8 @@ struct Pass {
   uint8_t* out;
 };
 
-// Runs the pass over cache lines [begin, end).
-void RunLines(void* context, size_t begin, size_t end) {
+// Runs the pass over cache lines [begin, end) (of the one run).
+void RunLines(void* context, size_t, size_t begin, size_t end) {
   const Pass& pass = *static_cast<const Pass*>(context);
   const size_t offset = begin * kLine, bytes = (end - begin) * kLine;
   uint8_t* x = pass.x + offset;
@@ -86,10 +86,12 @@ std::string StoresName(FloorStores stores) {
 void RunFloor(const Floor& floor, uint8_t* x, const uint8_t* g, uint8_t* out,
               size_t bytes, size_t threads) {
   Pass pass{floor, x, g, out};
-  // Split as the kernels split (core/execute.cc).
+  // Split as the kernels split a single array (core/execute.cc): one run of
+  // 64-byte "elements".
+  const core::Run run{{x, bytes}, {}, {x, bytes}};
   const size_t parts =
       threads > 1 ? threads * core::internal::kPartsPerThread : 1;
-  core::internal::ParallelFor(bytes / kLine, kLine, x, parts, &RunLines, &pass);
+  core::internal::ParallelFor({&run, 1}, kLine, parts, &RunLines, &pass);
 }
 
 }  // namespace tensor_transform::bench

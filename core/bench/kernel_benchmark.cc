@@ -1,9 +1,11 @@
 // Google Benchmark suite for the core: every ReLU method and the gradient on
 // 25 M float64 and float32 elements, out of place and in place, on one thread
-// and on the pool, beside the memory floors of the same access patterns, plus
-// the sweeps behind the thread and streaming-store thresholds
-// (core/kernel_options.h). Built by the normal build, not run by ctest;
-// scripts/bench_kernels.sh runs it and turns its JSON into ratios.
+// and on the pool, beside the memory floors of the same access patterns; the
+// same array in 1 MiB pieces at a misaligned address through ReluRuns
+// (core/runs.h), as a received message holds it; plus the sweeps behind the
+// thread and streaming-store thresholds (core/kernel_options.h). Built by the
+// normal build, not run by ctest; scripts/bench_kernels.sh runs it and turns
+// its JSON into ratios.
 //
 //   build/core_benchmark --benchmark_filter='^relu/float64'
 #include <benchmark/benchmark.h>
@@ -18,6 +20,7 @@
 #include "core/bench/floors.h"
 #include "core/fastest_method.h"
 #include "core/relu.h"
+#include "core/runs.h"
 #include "core/thread_pool.h"
 
 namespace tensor_transform::bench {
@@ -50,7 +53,11 @@ struct Case {
   Placement placement;
   KernelOptions options;
   size_t elements;
+  size_t piece_bytes = 0;  // > 0: x in pieces of this size, through ReluRuns
+  size_t x_offset = 0;     // x's bytes past a 64-byte boundary
 };
+
+constexpr size_t kPieceBytes = size_t{1} << 20;
 
 // Bytes read and written by one call.
 double Traffic(const Case& c) {
@@ -58,7 +65,31 @@ double Traffic(const Case& c) {
   return bytes * (c.gradient && c.upstream ? 3 : 2);
 }
 
-absl::Status RunCase(const Case& c, Buffers& b) {
+// The runs of a case in pieces: x cut every c.piece_bytes (the last piece
+// shorter), each piece computed in place or into its part of the one
+// contiguous out. Empty for a single-array case.
+std::vector<core::Run> Pieces(const Case& c, Buffers& b) {
+  std::vector<core::Run> runs;
+  if (c.piece_bytes == 0) return runs;
+  const auto x = b.X(c.dtype, c.elements, c.x_offset),
+             out = b.Out(c.dtype, c.elements);
+  for (size_t at = 0; at < x.size(); at += c.piece_bytes) {
+    const size_t n = std::min(c.piece_bytes, x.size() - at);
+    const absl::Span<uint8_t> piece = x.subspan(at, n);
+    runs.push_back(
+        {piece,
+         {},
+         c.placement == Placement::kOut ? out.subspan(at, n) : piece});
+  }
+  return runs;
+}
+
+absl::Status RunCase(const Case& c, Buffers& b,
+                     absl::Span<const core::Run> runs) {
+  if (!runs.empty()) {
+    return c.gradient ? core::ReluGradientRuns(c.dtype, runs, c.options)
+                      : core::ReluRuns(c.method, c.dtype, runs, c.options);
+  }
   const auto x = b.X(c.dtype, c.elements), g = b.G(c.dtype, c.elements),
              out = b.Out(c.dtype, c.elements);
   if (!c.gradient) {
@@ -81,7 +112,7 @@ void RegisterCase(const Case& c) {
                                  Buffers& b = Buffers::Get();
                                  b.Reset(c.dtype);
                                  for (auto _ : state) {
-                                   const absl::Status s = RunCase(c, b);
+                                   const absl::Status s = RunCase(c, b, {});
                                    if (!s.ok()) {
                                      state.SkipWithError(s.ToString().c_str());
                                      break;
@@ -122,7 +153,8 @@ void RegisterPairedCase(const Case& c) {
       c.name.c_str(),
       [c](benchmark::State& state) {
         Buffers& b = Buffers::Get();
-        b.Reset(c.dtype);
+        b.Reset(c.dtype, c.x_offset);
+        const std::vector<core::Run> runs = Pieces(c, b);
         const Floor floor = FloorOf(c);
         const size_t bytes = c.elements * core::ItemSize(c.dtype);
         const size_t threads = c.options.threads == 0
@@ -139,7 +171,7 @@ void RegisterPairedCase(const Case& c) {
             floor_s = Seconds(start);
             start = std::chrono::steady_clock::now();
           }
-          const absl::Status s = RunCase(c, b);
+          const absl::Status s = RunCase(c, b, runs);
           const double kernel_s = Seconds(start);
           if (!floor_first) {
             start = std::chrono::steady_clock::now();
@@ -193,6 +225,40 @@ void RegisterKernels(DType dtype, size_t threads) {
                                      PlacementName(p), suffix),
                         dtype, true, Method::kMultiply, true, p,
                         Threads(threads), kElements});
+  }
+}
+
+// The array in 1 MiB pieces through ReluRuns, with x's pieces at `x_offset`:
+// relu (maximum) out of place into one contiguous output (with the default
+// stores, and with normal stores for comparison), relu in place, and the
+// gradient in place. Each case is paired with the floor of its access pattern
+// on aligned buffers, so its ratio includes what the pieces and the
+// misalignment cost.
+void RegisterRuns(DType dtype, size_t threads, size_t x_offset) {
+  const std::string prefix(core::DTypeName(dtype));
+  const std::string suffix =
+      absl::StrCat("/offset:", x_offset, "/threads:", threads);
+  // Not FastestMethod: its pick can differ between runs on a busy machine,
+  // and the case names must not. maximum is its usual pick here.
+  const Method method = Method::kMaximum;
+  const std::string relu =
+      absl::StrCat("relu_runs/", prefix, "/", core::MethodName(method), "/");
+  KernelOptions normal_stores = Threads(threads);
+  normal_stores.streaming_min_bytes = SIZE_MAX;
+  const Case cases[] = {
+      {relu + "out" + suffix, dtype, false, method, false, Placement::kOut,
+       Threads(threads), kElements},
+      {relu + "out/stores:normal" + suffix, dtype, false, method, false,
+       Placement::kOut, normal_stores, kElements},
+      {relu + "in" + suffix, dtype, false, method, false, Placement::kInX,
+       Threads(threads), kElements},
+      {absl::StrCat("gradient_runs/", prefix, "/plain/in", suffix), dtype, true,
+       Method::kMultiply, false, Placement::kInX, Threads(threads), kElements},
+  };
+  for (Case c : cases) {
+    c.piece_bytes = kPieceBytes;
+    c.x_offset = x_offset;
+    RegisterPairedCase(c);
   }
 }
 
@@ -269,6 +335,7 @@ void RegisterAll() {
       RegisterKernels(dtype, threads);
       RegisterFloors(dtype, threads);
     }
+    for (size_t x_offset : {0, 3}) RegisterRuns(dtype, pool, x_offset);
   }
   RegisterSweeps(pool);
   benchmark::AddCustomContext("isa",

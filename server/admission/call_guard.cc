@@ -6,7 +6,8 @@ namespace {
 class NoGuard final : public CallGuard {
  public:
   grpc::Status Admit(const grpc::ServerContextBase& /*context*/,
-                     int64_t /*payload_bytes*/) override {
+                     int64_t /*payload_bytes*/,
+                     int64_t /*held_bytes*/) override {
     return grpc::Status::OK;
   }
   void Computed(const grpc::ServerContextBase& /*context*/,

@@ -5,7 +5,7 @@
 // service holds it through this interface so that it depends on nothing else,
 // and uses NoCallGuard() when none is configured.
 //
-//   grpc::Status admitted = guard.Admit(*context, request_payload_bytes);
+//   grpc::Status admitted = guard.Admit(*context, payload_bytes, held_bytes);
 //   if (!admitted.ok()) return admitted;  // before touching the payload
 //   ... compute ...
 //   guard.Computed(*context, method, compute_ns, result_bytes);
@@ -27,12 +27,14 @@ class CallGuard {
 
   // Called once per received message that carries tensor bytes (the unary
   // request, each stream chunk), after validation and before any payload
-  // processing. OK: go on; the bytes the call holds for this message stay
-  // reserved until the response computed from it has been sent. Otherwise
-  // the status to end the call with at once: RESOURCE_EXHAUSTED when
-  // holding the message would exceed the memory budget. Thread-safe.
+  // processing: `payload_bytes` arrived, and the call holds `held_bytes`
+  // (the received data, plus an output buffer unless it computes in place)
+  // until the response computed from it has been sent. OK: go on, the bytes
+  // stay reserved until then. Otherwise the status to end the call with at
+  // once: RESOURCE_EXHAUSTED when holding them would exceed the memory
+  // budget. Thread-safe.
   virtual grpc::Status Admit(const grpc::ServerContextBase& context,
-                             int64_t payload_bytes) = 0;
+                             int64_t payload_bytes, int64_t held_bytes) = 0;
 
   // The kernel ran on an admitted message with `method` for `compute_ns`,
   // producing `result_bytes`.

@@ -21,7 +21,7 @@ class TrackedCall final : public grpc::experimental::Interceptor {
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override;
   bool health_watch() const { return health_watch_; }
   void Cancel() { context_->TryCancel(); }
-  grpc::Status Admit(int64_t payload_bytes);
+  grpc::Status Admit(int64_t payload_bytes, int64_t held_bytes);
   void Computed(core::Method method, int64_t compute_ns, int64_t result_bytes);
 
  private:
@@ -31,7 +31,6 @@ class TrackedCall final : public grpc::experimental::Interceptor {
   CallTracker* const tracker_;
   grpc::ServerContextBase* const context_;
   const std::chrono::steady_clock::time_point start_;
-  int64_t copies_ = kHeldCopies;
   bool health_watch_ = false;
   std::mutex mu_;  // guards the members below
   CallRecord record_;
@@ -52,7 +51,6 @@ TrackedCall::TrackedCall(CallTracker* tracker,
     std::lock_guard<std::mutex> lock(mu_);
     record_.service = std::string(path.substr(1, slash - 1));
     record_.method = std::string(path.substr(slash + 1));
-    if (record_.method == "ApplyStream") copies_ = kHeldCopiesApplyStream;
     health_watch_ = path == "/grpc.health.v1.Health/Watch";
   }
   tracker_->Register(context_, this);
@@ -88,13 +86,12 @@ void TrackedCall::Intercept(
   methods->Proceed();
 }
 
-grpc::Status TrackedCall::Admit(int64_t payload_bytes) {
+grpc::Status TrackedCall::Admit(int64_t payload_bytes, int64_t held_bytes) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!refusal_.ok()) return refusal_;
   record_.payload_bytes_in += payload_bytes;
-  const int64_t bytes = copies_ * payload_bytes;
-  if (!tracker_->budget().TryReserve(bytes)) return Refuse(bytes);
-  held_.push_back(bytes);
+  if (!tracker_->budget().TryReserve(held_bytes)) return Refuse(held_bytes);
+  held_.push_back(held_bytes);
   return grpc::Status::OK;
 }
 
@@ -122,11 +119,11 @@ CallTracker::CallTracker(MemoryBudget* budget, Metrics* metrics)
     : budget_(budget), metrics_(metrics) {}
 
 grpc::Status CallTracker::Admit(const grpc::ServerContextBase& context,
-                                int64_t payload_bytes) {
+                                int64_t payload_bytes, int64_t held_bytes) {
   std::lock_guard<std::recursive_mutex> lock(mu_);
   const auto it = calls_.find(&context);
   if (it == calls_.end()) return grpc::Status::OK;
-  return it->second->Admit(payload_bytes);
+  return it->second->Admit(payload_bytes, held_bytes);
 }
 
 void CallTracker::Computed(const grpc::ServerContextBase& context,

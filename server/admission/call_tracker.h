@@ -28,13 +28,6 @@
 
 namespace tensor_transform::server {
 
-// Payload copies a call holds per received byte at its peak: the request and
-// its result, or the result and its serialized copy while it is sent.
-// ApplyStream keeps its request buffer while the result is serialized: one
-// more.
-inline constexpr int64_t kHeldCopies = 2;
-inline constexpr int64_t kHeldCopiesApplyStream = 3;
-
 class TrackedCall;
 
 class CallTracker final : public CallGuard {
@@ -42,12 +35,12 @@ class CallTracker final : public CallGuard {
   // Both must outlive the tracker.
   CallTracker(MemoryBudget* budget, Metrics* metrics);
 
-  // Reserves kHeldCopies (kHeldCopiesApplyStream) x payload_bytes;
+  // Reserves held_bytes until the response to the message is sent;
   // RESOURCE_EXHAUSTED naming the bytes needed and free when they do not
   // fit. After a refusal the call stays refused. OK for calls the tracker
   // does not know (no interceptor).
   grpc::Status Admit(const grpc::ServerContextBase& context,
-                     int64_t payload_bytes) override;
+                     int64_t payload_bytes, int64_t held_bytes) override;
   void Computed(const grpc::ServerContextBase& context, core::Method method,
                 int64_t compute_ns, int64_t result_bytes) override;
 

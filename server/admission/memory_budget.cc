@@ -4,7 +4,14 @@ namespace tensor_transform::server {
 
 MemoryBudget::MemoryBudget(int64_t limit_bytes) : limit_(limit_bytes) {}
 
-bool MemoryBudget::TryReserve(int64_t bytes) {
+bool MemoryBudget::TryReserve(int64_t bytes, bool reclaim) {
+  if (TryReserveOnce(bytes)) return true;
+  if (!reclaim || !reclaimer_) return false;
+  reclaimer_();
+  return TryReserveOnce(bytes);
+}
+
+bool MemoryBudget::TryReserveOnce(int64_t bytes) {
   int64_t used = in_use_.load(std::memory_order_relaxed);
   do {
     // Written as a subtraction so that a huge `bytes` cannot overflow.

@@ -13,6 +13,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <utility>
 
 namespace tensor_transform::server {
 
@@ -22,10 +24,17 @@ class MemoryBudget {
   explicit MemoryBudget(int64_t limit_bytes);
 
   // Reserves `bytes` (>= 0) when in_use() + bytes <= limit(); false, and
-  // nothing reserved, otherwise. Lock-free, safe from any thread.
-  bool TryReserve(int64_t bytes);
+  // nothing reserved, otherwise. When they do not fit and `reclaim`, the
+  // reclaimer runs first (it frees idle reservations: pooled buffers) and
+  // the reservation is tried once more. Safe from any thread.
+  bool TryReserve(int64_t bytes, bool reclaim = true);
   // Returns bytes reserved earlier.
   void Release(int64_t bytes);
+
+  // Called when a reservation does not fit; set once, before any call.
+  void SetReclaimer(std::function<void()> reclaimer) {
+    reclaimer_ = std::move(reclaimer);
+  }
 
   int64_t limit() const { return limit_; }
   int64_t in_use() const { return in_use_.load(std::memory_order_relaxed); }
@@ -33,7 +42,10 @@ class MemoryBudget {
   int64_t peak() const { return peak_.load(std::memory_order_relaxed); }
 
  private:
+  bool TryReserveOnce(int64_t bytes);
+
   const int64_t limit_;
+  std::function<void()> reclaimer_;
   std::atomic<int64_t> in_use_{0};
   std::atomic<int64_t> peak_{0};
 };

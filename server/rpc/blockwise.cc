@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <deque>
+#include <limits>
 #include <vector>
 
 namespace tensor_transform::server {
@@ -64,87 +66,114 @@ class Cursor {
   size_t offset_ = 0;
 };
 
-// Runs whose bytes are not aligned to their elements (a received slice may
-// start anywhere) are computed in aligned scratch copies of this size, which
-// stay in cache: the core requires element-aligned buffers.
-constexpr size_t kScratchBytes = size_t{64} << 10;
-
-bool Aligned(const uint8_t* p, size_t itemsize) {
-  return reinterpret_cast<uintptr_t>(p) % itemsize == 0;
-}
+// One element that lies across pieces, computed in copies of its own.
+struct Straddle {
+  std::array<uint8_t, 8> x, upstream, out;
+  Cursor out_at;  // where `out` is written back
+};
 
 absl::Status TooShort() {
   return absl::InternalError("an array holds fewer bytes than its tensor");
 }
 
+// The runs of one block, [done, end): the cursors move to `end`.
+class BlockRuns {
+ public:
+  BlockRuns(const Arrays& arrays, size_t itemsize)
+      : x_(arrays.x),
+        out_(arrays.out),
+        upstream_(arrays.upstream),
+        has_upstream_(!arrays.upstream.empty()),
+        itemsize_(itemsize) {}
+
+  absl::Status Collect(size_t length) {
+    runs_.clear();
+    straddles_.clear();
+    while (length > 0) {
+      size_t n = std::min({length, x_.Contiguous(), out_.Contiguous(),
+                           has_upstream_ ? upstream_.Contiguous()
+                                         : std::numeric_limits<size_t>::max()});
+      n -= n % itemsize_;
+      absl::Status status = n > 0 ? AddRun(n) : AddStraddle();
+      if (!status.ok()) return status;
+      n = std::max(n, itemsize_);
+      length -= n;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Span<const core::Run> runs() const { return runs_; }
+
+  void WriteBack() {
+    for (Straddle& s : straddles_) {
+      s.out_at.Copy(s.out.data(), itemsize_, /*gather=*/false);
+    }
+  }
+
+ private:
+  absl::Status AddRun(size_t n) {
+    core::Run run{{x_.here(), n}, {}, {out_.here(), n}};
+    if (has_upstream_) run.upstream = {upstream_.here(), n};
+    runs_.push_back(run);
+    Advance(n);
+    return absl::OkStatus();
+  }
+
+  absl::Status AddStraddle() {
+    Straddle& s = straddles_.emplace_back();
+    s.out_at = out_;
+    // `out` is gathered only to check it has room: the kernel overwrites it.
+    if (!x_.Copy(s.x.data(), itemsize_, /*gather=*/true) ||
+        !out_.Copy(s.out.data(), itemsize_, /*gather=*/true) ||
+        (has_upstream_ &&
+         !upstream_.Copy(s.upstream.data(), itemsize_, /*gather=*/true))) {
+      return TooShort();
+    }
+    core::Run run{{s.x.data(), itemsize_}, {}, {s.out.data(), itemsize_}};
+    if (has_upstream_) run.upstream = {s.upstream.data(), itemsize_};
+    runs_.push_back(run);
+    Advance(itemsize_);
+    return absl::OkStatus();
+  }
+
+  void Advance(size_t n) {
+    x_.Advance(n);
+    out_.Advance(n);
+    if (has_upstream_) upstream_.Advance(n);
+  }
+
+  Cursor x_, out_, upstream_;
+  const bool has_upstream_;
+  const size_t itemsize_;
+  std::vector<core::Run> runs_;
+  std::deque<Straddle> straddles_;  // stable addresses for runs_
+};
+
 }  // namespace
 
-absl::Status ForEachRun(
+absl::Status ForEachBlock(
     absl::FunctionRef<bool()> cancelled, size_t bytes, size_t itemsize,
-    absl::Span<const Pieces> arrays,
-    absl::FunctionRef<absl::Status(absl::Span<const absl::Span<uint8_t>> runs)>
-        compute) {
-  if (arrays.size() > kMaxArrays || itemsize == 0 || itemsize > 8) {
-    return absl::InternalError("ForEachRun: unsupported arrays or itemsize");
+    const Arrays& arrays,
+    absl::FunctionRef<absl::Status(absl::Span<const core::Run> runs)> compute) {
+  if (itemsize == 0 || itemsize > 8) {
+    return absl::InternalError("ForEachBlock: unsupported itemsize");
   }
-  const size_t n = arrays.size();
-  std::array<Cursor, kMaxArrays> cursors;
-  for (size_t i = 0; i < n; ++i) cursors[i] = Cursor(arrays[i]);
-  std::array<absl::Span<uint8_t>, kMaxArrays> runs;
-  const absl::Span<const absl::Span<uint8_t>> view(runs.data(), n);
-  if (bytes == 0) return compute(view);
-  const size_t block = std::max(itemsize, kBlockBytes / itemsize * itemsize);
-  std::vector<uint64_t> scratch;  // kMaxArrays x kScratchBytes when needed
-  for (size_t done = 0, block_end = 0; done < bytes;) {
-    if (done >= block_end) {
-      if (cancelled()) {
-        return absl::CancelledError(
-            "the call was cancelled or its deadline passed");
-      }
-      block_end = done + block;
+  BlockRuns block(arrays, itemsize);
+  const size_t block_bytes =
+      std::max(itemsize, kBlockBytes / itemsize * itemsize);
+  size_t done = 0;
+  do {  // once even for an empty array, so that the kernel sees every call
+    if (cancelled()) {
+      return absl::CancelledError(
+          "the call was cancelled or its deadline passed");
     }
-    size_t length = std::min(bytes, block_end) - done;
-    for (size_t i = 0; i < n; ++i) {
-      length = std::min(length, cursors[i].Contiguous());
-    }
-    length -= length % itemsize;
-    bool aligned = length > 0;
-    for (size_t i = 0; i < n && aligned; ++i) {
-      aligned = Aligned(cursors[i].here(), itemsize);
-    }
-    absl::Status status;
-    if (aligned) {
-      for (size_t i = 0; i < n; ++i) runs[i] = {cursors[i].here(), length};
-      status = compute(view);
-    } else {
-      // Misaligned, or an element lies across two pieces of some array:
-      // compute in scratch copies, then write them back.
-      length = length == 0 ? itemsize : std::min(length, kScratchBytes);
-      if (scratch.empty()) scratch.resize(kMaxArrays * kScratchBytes / 8);
-      std::array<bool, kMaxArrays> copied{};
-      for (size_t i = 0; i < n; ++i) {
-        uint8_t* here = cursors[i].at_end() ? nullptr : cursors[i].here();
-        if (cursors[i].Contiguous() >= length && Aligned(here, itemsize)) {
-          runs[i] = {here, length};
-          continue;
-        }
-        auto* copy =
-            reinterpret_cast<uint8_t*>(scratch.data()) + i * kScratchBytes;
-        if (!cursors[i].Copy(copy, length, /*gather=*/true)) return TooShort();
-        runs[i] = {copy, length};
-        copied[i] = true;
-      }
-      status = compute(view);
-      for (size_t i = 0; i < n; ++i) {
-        if (copied[i]) {
-          cursors[i].Copy(runs[i].data(), length, /*gather=*/false);
-        }
-      }
-    }
+    const size_t length = std::min(block_bytes, bytes - done);
+    absl::Status status = block.Collect(length);
+    if (status.ok()) status = compute(block.runs());
     if (!status.ok()) return status;
-    for (size_t i = 0; i < n; ++i) cursors[i].Advance(length);
+    block.WriteBack();
     done += length;
-  }
+  } while (done < bytes);
   return absl::OkStatus();
 }
 

@@ -1,29 +1,32 @@
-// TensorTransformService: the tensor_transform.v1.TensorTransform handlers on
-// gRPC's synchronous API (the unary transforms registered as streamed unary
-// methods of raw bytes). Handlers are thin: check cancellation, validate
-// (validation.h, stream_assembler.h), call the core, convert its status, fill
-// the response, record the compute time.
+// TensorTransformService: the tensor_transform.v1.TensorTransform RPCs on
+// gRPC's callback API. The transform RPCs are served by a generic callback
+// service that binds each method name to its reactor (server/rpc/rpcs.h):
+// every message is read as raw bytes, so that tensor data stays in the
+// slices it arrived in, and no call holds a thread while it waits for its
+// peer. Describe is an ordinary callback method of the generated service,
+// which also makes the service known to reflection.
 //
 //   ServiceConfig config;
 //   config.max_message_bytes = cap;
 //   TensorTransformService service(config);
 //   grpc::ServerBuilder builder;
-//   builder.RegisterService(&service);  // service must outlive the server
+//   service.Register(&builder);  // service must outlive the server
 #ifndef TENSOR_TRANSFORM_SERVER_RPC_SERVICE_H_
 #define TENSOR_TRANSFORM_SERVER_RPC_SERVICE_H_
 
 #include <grpcpp/grpcpp.h>
 
 #include <cstdint>
+#include <memory>
 
-#include "proto/tensor_transform.grpc.pb.h"
+#include "absl/time/time.h"
 #include "proto/wire.h"
+#include "server/admission/buffer_pool.h"
 #include "server/admission/call_guard.h"
-#include "server/admission/read_gate.h"
+#include "server/admission/memory_budget.h"
+#include "server/rpc/receive_watchdog.h"
 
 namespace tensor_transform::server {
-
-namespace v1 = ::tensor_transform::v1;
 
 // Streams hold one chunk at a time, so this cap is not about memory: it
 // refuses nonsense headers early while admitting any real array (2^40
@@ -31,65 +34,51 @@ namespace v1 = ::tensor_transform::v1;
 // overflow.
 inline constexpr int64_t kDefaultMaxStreamElements = int64_t{1} << 40;
 
+// How long a call may wait for a whole request message (a unary request,
+// a stream's header or next chunk) before it ends with DEADLINE_EXCEEDED.
+// A 512 MiB message takes well under a second over loopback and seconds
+// over a real network; a stalled or trickling peer is cut off.
+inline constexpr absl::Duration kDefaultReceiveTimeout = absl::Seconds(30);
+
 struct ServiceConfig {
   // The unary message cap, enforced by the gRPC server (server.cc); the
   // service only reports it in Describe.
   int64_t max_message_bytes = int64_t{512} << 20;
   int64_t max_stream_elements = kDefaultMaxStreamElements;
   int64_t recommended_chunk_bytes = wire::kDefaultRecommendedChunkBytes;
-  // Unary requests received at once (server/admission/read_gate.h); 0: no
-  // bound.
-  int max_concurrent_unary_reads = 0;
+  absl::Duration receive_timeout = kDefaultReceiveTimeout;
   // Asked before every received payload is processed, told after every
-  // kernel run (server/admission/call_guard.h): admission control and metrics.
-  // Must outlive the service.
+  // kernel run (server/admission/call_guard.h): admission control and
+  // metrics. Must outlive the service.
   CallGuard* guard = &NoCallGuard();
+  // The budget idle output buffers are reserved in (buffer_pool.h); null:
+  // none. Must outlive the service.
+  MemoryBudget* budget = nullptr;
 };
 
-class TensorTransformService : public v1::TensorTransform::Service {
+class TensorTransformService {
  public:
   explicit TensorTransformService(const ServiceConfig& config);
+  ~TensorTransformService();
+  TensorTransformService(const TensorTransformService&) = delete;
+  TensorTransformService& operator=(const TensorTransformService&) = delete;
 
-  // The unary RPCs, on the serialized ApplyRequest / GradientRequest and
-  // TransformResponse. The tensor data is never copied: it stays in the
-  // slices it arrived in (proto/tensor_slices.h); the response is sent from
-  // Apply's one output buffer, or, for ApplyInPlace and Gradient, from the
-  // very slices the request arrived in, computed in place. Virtual so that
-  // tests can wrap them.
-  virtual grpc::Status ApplyRaw(grpc::ServerContext* context,
-                                grpc::ByteBuffer* request,
-                                grpc::ByteBuffer* response);
-  virtual grpc::Status ApplyInPlaceRaw(grpc::ServerContext* context,
-                                       grpc::ByteBuffer* request,
-                                       grpc::ByteBuffer* response);
-  virtual grpc::Status GradientRaw(grpc::ServerContext* context,
-                                   grpc::ByteBuffer* request,
-                                   grpc::ByteBuffer* response);
+  // Registers every RPC of the service with `builder`. The service must
+  // outlive the server built.
+  void Register(grpc::ServerBuilder* builder);
 
-  using Stream =
-      grpc::ServerReaderWriter<v1::StreamResponse, v1::StreamRequest>;
-  // One response per chunk, written as soon as it is computed: memory stays
-  // O(chunk) whatever the array size.
-  grpc::Status ApplyStream(grpc::ServerContext* context,
-                           Stream* stream) override;
-  grpc::Status ApplyInPlaceStream(grpc::ServerContext* context,
-                                  Stream* stream) override;
-  grpc::Status GradientStream(grpc::ServerContext* context,
-                              Stream* stream) override;
-
-  grpc::Status Describe(grpc::ServerContext* context,
-                        const v1::DescribeRequest* request,
-                        v1::DescribeResponse* response) override;
+  // Bytes of idle pooled output buffers (reserved in the budget).
+  size_t idle_output_bytes() const { return output_buffers_->idle_bytes(); }
 
  private:
-  using RawMethod = grpc::Status (TensorTransformService::*)(
-      grpc::ServerContext*, grpc::ByteBuffer*, grpc::ByteBuffer*);
-  // A handler that reads the call's one request message as raw bytes, runs
-  // `method` and writes its response.
-  grpc::internal::MethodHandler* RawUnary(RawMethod method);
+  class Transforms;
+  class Describer;
 
-  ServiceConfig config_;
-  ReadGate read_gate_;
+  const ServiceConfig config_;
+  std::shared_ptr<BufferPool> output_buffers_;
+  ReceiveWatchdog watchdog_;
+  std::unique_ptr<Transforms> transforms_;
+  std::unique_ptr<Describer> describer_;
 };
 
 }  // namespace tensor_transform::server

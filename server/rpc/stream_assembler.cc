@@ -11,9 +11,11 @@ namespace tensor_transform::server {
 StreamAssembler::StreamAssembler(StreamKind kind, int64_t max_elements)
     : kind_(kind), max_elements_(max_elements) {}
 
-absl::Status StreamAssembler::Accept(const v1::StreamRequest& message) {
+absl::Status StreamAssembler::Accept(const v1::StreamRequest& message,
+                                     size_t data_bytes, size_t upstream_bytes) {
   if (!error_.ok()) return error_;
-  error_ = has_header_ ? AcceptChunk(message) : AcceptHeader(message);
+  error_ = has_header_ ? AcceptChunk(message, data_bytes, upstream_bytes)
+                       : AcceptHeader(message, data_bytes, upstream_bytes);
   return error_;
 }
 
@@ -30,16 +32,17 @@ absl::Status StreamAssembler::Finish() {
   return error_;
 }
 
-absl::Status StreamAssembler::AcceptHeader(const v1::StreamRequest& message) {
+absl::Status StreamAssembler::AcceptHeader(const v1::StreamRequest& message,
+                                           size_t data_bytes,
+                                           size_t upstream_bytes) {
   if (!message.has_header()) {
     return absl::InvalidArgumentError(
         "header: missing, but the first message of a stream must carry it");
   }
-  if (!message.data().empty() || !message.upstream().empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("data: ", message.data().size(),
-                     " bytes and upstream: ", message.upstream().size(),
-                     " bytes in the header message, which must carry no data"));
+  if (data_bytes != 0 || upstream_bytes != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "data: ", data_bytes, " bytes and upstream: ", upstream_bytes,
+        " bytes in the header message, which must carry no data"));
   }
   absl::Status header = ValidateHeader(message.header());
   if (!header.ok()) return header;
@@ -74,7 +77,9 @@ absl::Status StreamAssembler::ValidateHeader(const v1::StreamHeader& header) {
   return absl::OkStatus();
 }
 
-absl::Status StreamAssembler::AcceptChunk(const v1::StreamRequest& message) {
+absl::Status StreamAssembler::AcceptChunk(const v1::StreamRequest& message,
+                                          size_t data_bytes,
+                                          size_t upstream_bytes) {
   const std::string prefix = absl::StrCat("chunk ", chunks_, ": ");
   if (message.has_header()) {
     return absl::InvalidArgumentError(
@@ -82,7 +87,7 @@ absl::Status StreamAssembler::AcceptChunk(const v1::StreamRequest& message) {
                      "carries a second header; only the first "
                      "message of a stream may"));
   }
-  const auto size = static_cast<int64_t>(message.data().size());
+  const auto size = static_cast<int64_t>(data_bytes);
   const auto itemsize = static_cast<int64_t>(core::ItemSize(spec_.dtype));
   if (size == 0 || size % itemsize != 0) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -90,7 +95,7 @@ absl::Status StreamAssembler::AcceptChunk(const v1::StreamRequest& message) {
         itemsize, " (whole ", v1::DType_Name(wire::DTypeToProto(spec_.dtype)),
         " elements)"));
   }
-  absl::Status upstream = CheckChunkUpstream(message);
+  absl::Status upstream = CheckChunkUpstream(data_bytes, upstream_bytes);
   if (!upstream.ok()) return upstream;
   if (size > spec_.total_bytes - received_bytes_) {
     return absl::OutOfRangeError(absl::StrCat(
@@ -102,16 +107,16 @@ absl::Status StreamAssembler::AcceptChunk(const v1::StreamRequest& message) {
   return absl::OkStatus();
 }
 
-absl::Status StreamAssembler::CheckChunkUpstream(
-    const v1::StreamRequest& message) const {
-  const size_t size = message.upstream().size();
-  if (size == message.data().size() && spec_.has_upstream) {
+absl::Status StreamAssembler::CheckChunkUpstream(size_t data_bytes,
+                                                 size_t upstream_bytes) const {
+  const size_t size = upstream_bytes;
+  if (size == data_bytes && spec_.has_upstream) {
     return absl::OkStatus();
   }
   if (size == 0 && !spec_.has_upstream) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
-      "chunk ", chunks_, ": upstream is ", size, " bytes and data ",
-      message.data().size(), " bytes, but header.has_upstream is ",
+      "chunk ", chunks_, ": upstream is ", size, " bytes and data ", data_bytes,
+      " bytes, but header.has_upstream is ",
       spec_.has_upstream ? "true, so they must be equal"
                          : "false, so it must "
                            "be empty"));

@@ -13,6 +13,7 @@
 #ifndef TENSOR_TRANSFORM_SERVER_RPC_STREAM_ASSEMBLER_H_
 #define TENSOR_TRANSFORM_SERVER_RPC_STREAM_ASSEMBLER_H_
 
+#include <cstddef>
 #include <cstdint>
 
 #include "absl/status/status.h"
@@ -51,7 +52,16 @@ class StreamAssembler {
   // whole elements, or upstream absent/present against has_upstream or of
   // another length; OutOfRange when the bytes so far exceed the announced
   // total. After an error every further call returns that error.
-  absl::Status Accept(const v1::StreamRequest& message);
+  //
+  // The chunk's data and upstream may arrive apart from the message
+  // (proto/tensor_slices.h): their sizes are given, and the message's own
+  // data and upstream fields are ignored.
+  absl::Status Accept(const v1::StreamRequest& message, size_t data_bytes,
+                      size_t upstream_bytes);
+  // The same for a message that holds its data.
+  absl::Status Accept(const v1::StreamRequest& message) {
+    return Accept(message, message.data().size(), message.upstream().size());
+  }
 
   // The client half-closed the stream. InvalidArgument when no header came
   // or fewer bytes than announced.
@@ -64,10 +74,13 @@ class StreamAssembler {
   int64_t chunks() const { return chunks_; }
 
  private:
-  absl::Status AcceptHeader(const v1::StreamRequest& message);
+  absl::Status AcceptHeader(const v1::StreamRequest& message, size_t data_bytes,
+                            size_t upstream_bytes);
   absl::Status ValidateHeader(const v1::StreamHeader& header);
-  absl::Status AcceptChunk(const v1::StreamRequest& message);
-  absl::Status CheckChunkUpstream(const v1::StreamRequest& message) const;
+  absl::Status AcceptChunk(const v1::StreamRequest& message, size_t data_bytes,
+                           size_t upstream_bytes);
+  absl::Status CheckChunkUpstream(size_t data_bytes,
+                                  size_t upstream_bytes) const;
 
   StreamKind kind_;
   int64_t max_elements_;

@@ -1,10 +1,12 @@
-// Server metrics in the Prometheus text exposition format (version 0.0.4),
-// served by the --metrics_listen endpoint (server/telemetry/http_endpoint.h).
+// The server's call metrics on prometheus-cpp: counters, histograms and the
+// in-flight gauge in a prometheus::Registry, collected by each scrape of the
+// --metrics_listen endpoint (server/telemetry/metrics_endpoint.h).
 //
 //   Metrics metrics;
 //   metrics.CallStarted();
 //   metrics.CallFinished(record);  // counters, bytes, histograms
-//   std::string text = metrics.Render(extra_gauges);
+//   std::string text = prometheus::TextSerializer().Serialize(
+//       metrics.Collect());
 //
 // Labels follow go-grpc-prometheus (grpc_service, grpc_method, grpc_code) so
 // existing gRPC dashboards apply; relu_method is the transform method the
@@ -13,14 +15,17 @@
 #define TENSOR_TRANSFORM_SERVER_TELEMETRY_METRICS_H_
 
 #include <grpcpp/support/status.h>
+#include <prometheus/collectable.h>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/registry.h>
 
-#include <array>
 #include <cstdint>
-#include <map>
 #include <mutex>
 #include <string>
-#include <tuple>
-#include <utility>
 #include <vector>
 
 namespace tensor_transform::server {
@@ -37,58 +42,32 @@ struct CallRecord {
   double compute_seconds = 0;     // kernel time, summed over chunks
 };
 
-// A fixed-bucket histogram as Prometheus shows it: cumulative counts per
-// upper bound, their sum and count.
-class Histogram {
+// Thread-safe: calls record from gRPC's threads while scrapes collect, and
+// a scrape sees each finished call whole (no in-flight call 0 while the
+// last call's counters are missing).
+class Metrics final : public prometheus::Collectable {
  public:
-  // Upper bounds in seconds, 1-2.5-5 per decade from 100 us to 500 s, then
-  // the implicit +Inf: wide enough for a scalar and for a stream of
-  // terabytes.
-  static constexpr int kBuckets = 21;
-  static constexpr std::array<double, kBuckets> kBounds = {
-      1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25,
-      0.5,  1,      2.5,  5,    10,     25,   50,   100,    250,  500};
+  Metrics();
 
-  void Observe(double seconds);
-  // Appends the _bucket, _sum and _count lines of `name` with `labels`
-  // (`key="value",...`, may be empty).
-  void Render(const std::string& name, const std::string& labels,
-              std::string* out) const;
-
- private:
-  std::array<int64_t, kBuckets + 1> counts_ = {};  // last: above every bound
-  double sum_ = 0;
-  int64_t count_ = 0;
-};
-
-class Metrics {
- public:
   void CallStarted();
   void CallFinished(const CallRecord& record);
   // A call refused by admission control (it also finishes normally).
   void AdmissionRejected();
 
-  // The whole exposition: the call metrics, then each of `gauges` (name,
-  // help, value) as a gauge.
-  std::string Render(
-      const std::vector<std::tuple<std::string, std::string, double>>& gauges)
-      const;
+  // Every metric above, as a scrape serializes it.
+  std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
-  using MethodKey = std::pair<std::string, std::string>;  // service, method
-  // service, method, relu_method, code
-  using CallKey = std::tuple<std::string, std::string, std::string, int>;
-
-  void RenderCounters(std::string* out) const;
-  void RenderHistograms(std::string* out) const;
-
-  mutable std::mutex mu_;  // guards the members below
-  int64_t in_flight_ = 0;
-  int64_t admission_rejected_ = 0;
-  std::map<CallKey, int64_t> calls_;
-  std::map<MethodKey, std::pair<int64_t, int64_t>> bytes_;  // in, out
-  std::map<MethodKey, Histogram> latency_;
-  std::map<MethodKey, Histogram> compute_;
+  // Held by CallFinished and Collect.
+  mutable std::mutex mu_;
+  prometheus::Registry registry_;  // owns the families below
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Counter>& received_bytes_;
+  prometheus::Family<prometheus::Counter>& sent_bytes_;
+  prometheus::Family<prometheus::Histogram>& latency_;
+  prometheus::Family<prometheus::Histogram>& compute_;
+  prometheus::Counter& admission_rejected_;
+  prometheus::Gauge& in_flight_;
 };
 
 // This process's resident set now and at its peak (VmRSS, VmHWM of

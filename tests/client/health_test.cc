@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "client/commands.h"
+#include "client/cli/commands.h"
 #include "client/tensor_client.h"
 #include "gtest/gtest.h"
 #include "tests/client/test_server.h"

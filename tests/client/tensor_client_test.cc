@@ -6,124 +6,126 @@
 #include <random>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "core/reference.h"
 #include "gtest/gtest.h"
-#include "server/server.h"
+#include "tests/client/test_server.h"
 
 namespace tensor_transform::client {
 namespace {
 
 constexpr int64_t kCap = int64_t{1} << 20;
 constexpr size_t kElements = 3 * kCap / 8 + 5;  // streams above the cap
+constexpr size_t kUnaryElements = 1000;
+
+testing::TestServerOptions SmallCap() {
+  testing::TestServerOptions options;
+  options.max_message_bytes = kCap;
+  return options;
+}
+
+// Random float64 bit patterns: NaN, inf, -0 and subnormals occur.
+std::vector<uint8_t> RandomBytes(uint32_t seed) {
+  std::mt19937 random(seed);
+  std::vector<uint8_t> bytes(kElements * 8);
+  for (uint8_t& b : bytes) b = static_cast<uint8_t>(random());
+  return bytes;
+}
 
 class CallIntoTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    server::ServerConfig config;
-    config.listen = "127.0.0.1:0";
-    config.max_message_bytes = kCap;
-    auto started = server::StartServer(config);
-    ASSERT_TRUE(started.ok()) << started.status();
-    server_ = *std::move(started);
-    client_ = std::make_unique<TensorClient>(
-        MakeChannel(absl::StrCat("127.0.0.1:", server_->port())));
+  CallIntoTest()
+      : server_(SmallCap()),
+        client_(MakeChannel(server_.target())),
+        x_(RandomBytes(1)),
+        g_(RandomBytes(2)),
+        relu_(x_.size()),
+        gradient_(x_.size()) {
+    core::ReferenceRelu(core::DType::kFloat64, x_.data(), relu_.data(),
+                        kElements);
+    core::ReferenceGradient(core::DType::kFloat64, x_.data(), g_.data(),
+                            gradient_.data(), kElements);
   }
 
-  // Random float64 bit patterns: NaN, inf, -0 and subnormals occur.
-  static std::vector<uint8_t> RandomBytes(size_t elements, uint32_t seed) {
-    std::mt19937 random(seed);
-    std::vector<uint8_t> bytes(elements * 8);
-    for (uint8_t& b : bytes) b = static_cast<uint8_t>(random());
-    return bytes;
+  // CallInto on float64 buffers; the result's own data stays empty.
+  absl::Status Call(Rpc rpc, Mode mode, absl::Span<const uint8_t> x,
+                    absl::Span<const uint8_t> upstream,
+                    absl::Span<uint8_t> out) {
+    const CallSpec spec{rpc,
+                        std::nullopt,
+                        core::DType::kFloat64,
+                        {static_cast<int64_t>(x.size() / 8)},
+                        mode,
+                        100'000};
+    CallResult result;
+    absl::Status status = client_.CallInto(spec, {x, upstream, out}, &result);
+    EXPECT_TRUE(result.data.empty());
+    return status;
   }
 
-  static CallSpec Spec(Rpc rpc, Mode mode, size_t elements) {
-    return {rpc,
-            std::nullopt,
-            core::DType::kFloat64,
-            {static_cast<int64_t>(elements)},
-            mode,
-            100'000};
+  // The first `bytes` of `data`.
+  static absl::Span<const uint8_t> Prefix(const std::vector<uint8_t>& data,
+                                          size_t bytes) {
+    return {data.data(), bytes};
   }
 
-  std::unique_ptr<server::RunningServer> server_;
-  std::unique_ptr<TensorClient> client_;
+  static bool StartsWith(const std::vector<uint8_t>& data,
+                         const std::vector<uint8_t>& prefix) {
+    return std::equal(prefix.begin(), prefix.end(), data.begin());
+  }
+
+  testing::TestServer server_;
+  TensorClient client_;
+  const std::vector<uint8_t> x_, g_;
+  std::vector<uint8_t> relu_, gradient_;
 };
 
 TEST_F(CallIntoTest, WritesTheResultIntoTheCallersBuffer) {
-  const std::vector<uint8_t> x = RandomBytes(kElements, 1);
-  const std::vector<uint8_t> g = RandomBytes(kElements, 2);
-  std::vector<uint8_t> relu(x.size()), gradient(x.size());
-  core::ReferenceRelu(core::DType::kFloat64, x.data(), relu.data(), kElements);
-  core::ReferenceGradient(core::DType::kFloat64, x.data(), g.data(),
-                          gradient.data(), kElements);
-  for (const size_t elements : {size_t{1000}, kElements}) {
-    const Mode mode = elements == kElements ? Mode::kStream : Mode::kUnary;
-    std::vector<uint8_t> out(elements * 8);
-    CallResult result;
-    const absl::Span<const uint8_t> x_part(x.data(), out.size());
-    ASSERT_TRUE(client_
-                    ->CallInto(Spec(Rpc::kApply, mode, elements),
-                               {x_part, {}, absl::MakeSpan(out)}, &result)
+  for (const Mode mode : {Mode::kUnary, Mode::kStream}) {
+    SCOPED_TRACE(ModeName(mode));
+    const size_t bytes =
+        (mode == Mode::kUnary ? kUnaryElements : kElements) * 8;
+    std::vector<uint8_t> out(bytes);
+    ASSERT_TRUE(
+        Call(Rpc::kApply, mode, Prefix(x_, bytes), {}, absl::MakeSpan(out))
+            .ok());
+    EXPECT_TRUE(StartsWith(relu_, out));
+    ASSERT_TRUE(Call(Rpc::kGradient, mode, Prefix(x_, bytes), Prefix(g_, bytes),
+                     absl::MakeSpan(out))
                     .ok());
-    EXPECT_TRUE(std::equal(out.begin(), out.end(), relu.begin()));
-    EXPECT_TRUE(result.data.empty());
-    const absl::Span<const uint8_t> g_part(g.data(), out.size());
-    ASSERT_TRUE(client_
-                    ->CallInto(Spec(Rpc::kGradient, mode, elements),
-                               {x_part, g_part, absl::MakeSpan(out)}, &result)
-                    .ok());
-    EXPECT_TRUE(std::equal(out.begin(), out.end(), gradient.begin()));
+    EXPECT_TRUE(StartsWith(gradient_, out));
   }
 }
 
 TEST_F(CallIntoTest, ComputesInPlaceWhenOutIsTheInput) {
-  const std::vector<uint8_t> x = RandomBytes(kElements, 3);
-  const std::vector<uint8_t> g = RandomBytes(kElements, 4);
-  std::vector<uint8_t> relu(x.size()), gradient(x.size());
-  core::ReferenceRelu(core::DType::kFloat64, x.data(), relu.data(), kElements);
-  core::ReferenceGradient(core::DType::kFloat64, x.data(), g.data(),
-                          gradient.data(), kElements);
   for (const Mode mode : {Mode::kUnary, Mode::kStream}) {
     SCOPED_TRACE(ModeName(mode));
-    const size_t elements = mode == Mode::kUnary ? 1000 : kElements;
-    const size_t bytes = elements * 8;
-    std::vector<uint8_t> y(x.begin(), x.begin() + bytes);
-    CallResult result;
-    ASSERT_TRUE(client_
-                    ->CallInto(Spec(Rpc::kApplyInPlace, mode, elements),
-                               {y, {}, absl::MakeSpan(y)}, &result)
-                    .ok());
-    EXPECT_TRUE(std::equal(y.begin(), y.end(), relu.begin()));
-    std::vector<uint8_t> h(g.begin(), g.begin() + bytes);
-    const absl::Span<const uint8_t> x_part(x.data(), bytes);
-    ASSERT_TRUE(client_
-                    ->CallInto(Spec(Rpc::kGradient, mode, elements),
-                               {x_part, h, absl::MakeSpan(h)}, &result)
-                    .ok());
-    EXPECT_TRUE(std::equal(h.begin(), h.end(), gradient.begin()));
+    const size_t bytes =
+        (mode == Mode::kUnary ? kUnaryElements : kElements) * 8;
+    std::vector<uint8_t> y(x_.begin(), x_.begin() + bytes);
+    ASSERT_TRUE(Call(Rpc::kApplyInPlace, mode, y, {}, absl::MakeSpan(y)).ok());
+    EXPECT_TRUE(StartsWith(relu_, y));
+    std::vector<uint8_t> h(g_.begin(), g_.begin() + bytes);
+    ASSERT_TRUE(
+        Call(Rpc::kGradient, mode, Prefix(x_, bytes), h, absl::MakeSpan(h))
+            .ok());
+    EXPECT_TRUE(StartsWith(gradient_, h));
   }
 }
 
 TEST_F(CallIntoTest, RejectsBuffersOfOtherSizes) {
-  std::vector<uint8_t> x(800), short_out(792), out(800), upstream(792);
-  CallResult result;
-  EXPECT_EQ(client_
-                ->CallInto(Spec(Rpc::kApply, Mode::kUnary, 100),
-                           {x, {}, absl::MakeSpan(short_out)}, &result)
+  std::vector<uint8_t> short_out(792), out(800);
+  const absl::Span<const uint8_t> x = Prefix(x_, 800);
+  EXPECT_EQ(
+      Call(Rpc::kApply, Mode::kUnary, x, {}, absl::MakeSpan(short_out)).code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Call(Rpc::kGradient, Mode::kStream, x, Prefix(g_, 792),
+                 absl::MakeSpan(out))
                 .code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(client_
-                ->CallInto(Spec(Rpc::kGradient, Mode::kStream, 100),
-                           {x, upstream, absl::MakeSpan(out)}, &result)
-                .code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(client_
-                ->CallInto(Spec(Rpc::kApply, Mode::kUnary, 100),
-                           {x, x, absl::MakeSpan(out)}, &result)
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      Call(Rpc::kApply, Mode::kUnary, x, Prefix(g_, 800), absl::MakeSpan(out))
+          .code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

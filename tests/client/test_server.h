@@ -48,9 +48,11 @@ class TestServer {
   std::set<std::string> peers() const;
   grpc::Server& server() { return *server_; }
 
+  class Hooks;
+
  private:
-  class HookedService;
-  std::unique_ptr<HookedService> service_;
+  std::unique_ptr<Hooks> hooks_;
+  std::unique_ptr<server::TensorTransformService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

@@ -21,6 +21,15 @@ bool IsFloat(DType dtype) {
   return dtype == DType::kFloat32 || dtype == DType::kFloat64;
 }
 
+// Elements of `dtype` in one register of `isa` (the others run SSE2 code).
+size_t Width(DType dtype, Isa isa) {
+  if (!IsFloat(dtype)) isa = Isa::kSse2;
+  const size_t register_bytes = isa == Isa::kAvx512 ? 64
+                                : isa == Isa::kAvx2 ? 32
+                                                    : 16;
+  return register_bytes / ItemSize(dtype);
+}
+
 }  // namespace
 
 std::vector<KernelVariant> KernelVariants(DType dtype) {
@@ -30,12 +39,12 @@ std::vector<KernelVariant> KernelVariants(DType dtype) {
     if (!IsaSupported(isa)) continue;
     KernelOptions options = SingleThreaded();
     options.isa = isa;
-    variants.push_back(
-        {absl::StrCat(IsaName(isa), ", normal stores"), options});
+    variants.push_back({absl::StrCat(IsaName(isa), ", normal stores"), options,
+                        Width(dtype, isa)});
     if (!IsFloat(dtype)) continue;
     options.streaming_min_bytes = 0;
-    variants.push_back(
-        {absl::StrCat(IsaName(isa), ", streaming stores"), options});
+    variants.push_back({absl::StrCat(IsaName(isa), ", streaming stores"),
+                        options, Width(dtype, isa)});
   }
   // 3 parts: more than this machine may have CPUs, and boundaries that do
   // not halve the array; streaming wherever the dtype has it.
@@ -43,7 +52,8 @@ std::vector<KernelVariant> KernelVariants(DType dtype) {
   split.threads = 3;
   split.parallel_min_bytes = 0;
   split.streaming_min_bytes = 0;
-  variants.push_back({"split in 3 parts, best isa, streaming stores", split});
+  variants.push_back({"split in 3 parts, best isa, streaming stores", split,
+                      Width(dtype, BestIsa())});
   return variants;
 }
 

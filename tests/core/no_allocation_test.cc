@@ -8,6 +8,7 @@
 #include <random>
 
 #include "core/relu.h"
+#include "core/runs.h"
 #include "gtest/gtest.h"
 #include "tests/core/test_data.h"
 
@@ -67,12 +68,18 @@ TEST(NoAllocation, ReluAndGradientAllocateNothing) {
   }
 }
 
-TEST(NoAllocation, SplitOverThePoolWithStreamingStoresAllocatesNothing) {
-  constexpr size_t kElements = 100003;
+// Split over 3 parts of the pool, streaming stores wherever they apply.
+KernelOptions Split() {
   KernelOptions split;
   split.threads = 3;
   split.parallel_min_bytes = 0;
   split.streaming_min_bytes = 0;
+  return split;
+}
+
+TEST(NoAllocation, SplitOverThePoolWithStreamingStoresAllocatesNothing) {
+  constexpr size_t kElements = 100003;
+  const KernelOptions split = Split();
   ElementBuffer x(DType::kFloat64, kElements), out(DType::kFloat64, kElements);
   const auto xs = x.Elements(0, kElements), outs = out.Elements(0, kElements);
   // The shared pool starts on first use; that one-time start may allocate.
@@ -85,6 +92,40 @@ TEST(NoAllocation, SplitOverThePoolWithStreamingStoresAllocatesNothing) {
               (void)ReluGradient(DType::kFloat64, xs, xs, outs, split);
             }),
             0);
+}
+
+// Misaligned buffers (the stack copies of the half and int kernels, the
+// float kernels' unaligned path) and batches of runs, inline and split over
+// the pool, with and without streaming stores.
+TEST(NoAllocation, MisalignedBuffersAndRunsAllocateNothing) {
+  constexpr size_t kElements = 30001;
+  std::mt19937_64 rng(kSeed);
+  for (DType dtype : kAllDTypes) {
+    // Room for kElements from byte 5 on, whatever the element size.
+    ElementBuffer x(dtype, kElements + 5), g(dtype, kElements + 5),
+        out(dtype, kElements + 5);
+    FillInput(x.data(), kElements, dtype, rng);
+    const auto xs = x.At(3, kElements), gs = g.At(5, kElements),
+               outs = out.At(1, kElements);
+    // Three runs: two pieces of x into one contiguous out, and one in place.
+    const size_t half = kElements / 2 * ItemSize(dtype);
+    const core::Run runs[] = {{xs.subspan(0, half), {}, outs.subspan(0, half)},
+                              {xs.subspan(half), {}, outs.subspan(half)},
+                              {gs, {}, gs}};
+    for (const KernelOptions& options : {KernelOptions(), Split()}) {
+      ASSERT_TRUE(ReluRuns(Method::kAbs, dtype, runs, options).ok());
+      EXPECT_EQ(AllocationsDuring([&] {
+                  (void)Relu(Method::kMasked, dtype, xs, outs, options);
+                  (void)ReluInPlace(Method::kMultiply, dtype, gs, options);
+                  (void)ReluGradient(dtype, xs, gs, outs, options);
+                  (void)ReluRuns(Method::kMaximum, dtype, runs, options);
+                  (void)ReluGradientRuns(dtype, runs, options);
+                }),
+                0)
+          << DTypeName(dtype)
+          << (options.threads == 3 ? ", split" : ", default options");
+    }
+  }
 }
 
 TEST(NoAllocation, CounterSeesAnAllocation) {

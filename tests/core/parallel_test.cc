@@ -1,6 +1,6 @@
 // The thread pool runs every task once and really in parallel, a busy pool
-// never blocks another caller, and ParallelFor's ranges tile the array on
-// cache-line boundaries.
+// never blocks another caller, and ParallelFor's segments tile a batch of runs
+// by its total, cut on cache-line boundaries.
 #include "core/parallel.h"
 
 #include <algorithm>
@@ -9,7 +9,9 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <random>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -107,42 +109,101 @@ TEST(ThreadPool, BusyPoolRunsAnotherCallersTasksOnItsOwnThread) {
   for (const auto& id : ran_on) EXPECT_EQ(id, std::this_thread::get_id());
 }
 
-struct Ranges {
+// The (run, begin, end) segments ParallelFor hands its callback.
+struct Segments {
   std::mutex mu;
-  std::vector<std::pair<size_t, size_t>> seen;
+  std::vector<std::tuple<size_t, size_t, size_t>> seen;
 };
 
-void Record(void* context, size_t begin, size_t end) {
-  Ranges& ranges = *static_cast<Ranges*>(context);
-  std::lock_guard<std::mutex> lock(ranges.mu);
-  ranges.seen.emplace_back(begin, end);
+void Record(void* context, size_t run, size_t begin, size_t end) {
+  Segments& segments = *static_cast<Segments*>(context);
+  std::lock_guard<std::mutex> lock(segments.mu);
+  segments.seen.emplace_back(run, begin, end);
 }
 
-TEST(ParallelFor, RangesTileTheArrayOnCacheLineBoundaries) {
+// Success when the segments cover every element of every run exactly once,
+// none is empty, and each cut inside a run starts the first element on or
+// after a cache-line boundary of that run's out.
+::testing::AssertionResult TileRuns(Segments& segments,
+                                    absl::Span<const Run> runs, size_t item) {
+  std::sort(segments.seen.begin(), segments.seen.end());
+  size_t run = 0, next = 0;
+  for (const auto& [r, begin, end] : segments.seen) {
+    // Runs skipped so far must be complete (or empty).
+    while (run < r) {
+      if (next != runs[run].x.size() / item) break;
+      ++run, next = 0;
+    }
+    if (r != run || begin != next || begin >= end) {
+      return ::testing::AssertionFailure()
+             << "segment (" << r << ", " << begin << ", " << end
+             << ") after run " << run << " up to " << next;
+    }
+    const uintptr_t address =
+        reinterpret_cast<uintptr_t>(runs[r].out.data()) + begin * item;
+    if (begin != 0 && address % 64 >= item) {
+      return ::testing::AssertionFailure()
+             << "cut at element " << begin << " of run " << r << " is "
+             << address % 64 << " bytes into a cache line";
+    }
+    next = end;
+  }
+  for (; run < runs.size(); ++run, next = 0) {
+    if (next != runs[run].x.size() / item) {
+      return ::testing::AssertionFailure()
+             << "run " << run << " covered up to " << next;
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST(ParallelFor, OneRunIsTiledOnCacheLineBoundaries) {
   alignas(64) static uint8_t buffer[64 + 1000 * 8];
   for (size_t item : {1, 2, 4, 8}) {
-    for (size_t misalignment = 0; misalignment < 64; misalignment += item) {
+    // Element-aligned and not (a received slice starts anywhere).
+    for (size_t misalignment = 0; misalignment < 64; ++misalignment) {
       for (size_t n : {1, 7, 64, 1000}) {
         for (size_t parts : {1, 2, 3, 7, 2000}) {
           SCOPED_TRACE(absl::StrCat("item ", item, ", base +", misalignment,
                                     ", n ", n, ", parts ", parts));
-          const uint8_t* base = buffer + misalignment;
-          Ranges ranges;
-          ParallelFor(n, item, base, parts, &Record, &ranges);
-          std::sort(ranges.seen.begin(), ranges.seen.end());
-          size_t next = 0;
-          for (const auto& [begin, end] : ranges.seen) {
-            ASSERT_EQ(begin, next);
-            ASSERT_LT(begin, end);
-            if (begin != 0) {
-              EXPECT_EQ(reinterpret_cast<uintptr_t>(base + begin * item) % 64,
-                        0u);
-            }
-            next = end;
-          }
-          EXPECT_EQ(next, n);
+          const absl::Span<uint8_t> bytes(buffer + misalignment, n * item);
+          const core::Run run{bytes, {}, bytes};
+          Segments segments;
+          ParallelFor({&run, 1}, item, parts, &Record, &segments);
+          EXPECT_TRUE(TileRuns(segments, {&run, 1}, item));
         }
       }
+    }
+  }
+}
+
+// Random batches of runs, empty and tiny ones among them, each at a random
+// misalignment: the parts are cut by the total, across run boundaries.
+TEST(ParallelFor, RunsAreTiledByTheirTotalAcrossRunBoundaries) {
+  SCOPED_TRACE("seed 7");
+  std::mt19937_64 rng(7);
+  std::vector<uint8_t> buffer(1 << 16);
+  for (int trial = 0; trial < 200; ++trial) {
+    const size_t item = size_t{1} << (rng() % 4);
+    std::vector<core::Run> runs(rng() % 20);
+    size_t used = 0;
+    for (core::Run& run : runs) {
+      const size_t n = rng() % 3 == 0 ? rng() % 3 : rng() % 300;
+      used += rng() % 64;
+      const absl::Span<uint8_t> bytes(buffer.data() + used, n * item);
+      run = {bytes, {}, bytes};
+      used += n * item;
+    }
+    for (size_t parts : {1, 2, 3, 8, 300}) {
+      SCOPED_TRACE(absl::StrCat("trial ", trial, ", parts ", parts));
+      Segments segments;
+      ParallelFor(runs, item, parts, &Record, &segments);
+      ASSERT_TRUE(TileRuns(segments, runs, item));
+      // Each of the parts - 1 cuts splits at most one run in two: the batch
+      // is cut as a whole, not each run into parts.
+      size_t non_empty = 0;
+      for (const core::Run& run : runs) non_empty += !run.x.empty();
+      EXPECT_LE(segments.seen.size(), non_empty + parts - 1);
     }
   }
 }

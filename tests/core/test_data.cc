@@ -1,5 +1,6 @@
 #include "tests/core/test_data.h"
 
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <new>
@@ -75,6 +76,12 @@ std::vector<uint64_t> IntSpecials(int width) {
           max - 1, max};
 }
 
+std::vector<size_t> WithoutRepeats(std::vector<size_t> values) {
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  return values;
+}
+
 }  // namespace
 
 ElementBuffer::ElementBuffer(DType dtype, size_t elements)
@@ -91,6 +98,20 @@ void ElementBuffer::AlignedDelete::operator()(uint8_t* p) const {
 
 absl::Span<uint8_t> ElementBuffer::Elements(size_t first, size_t count) {
   return absl::Span<uint8_t>(data() + first * item_, count * item_);
+}
+
+absl::Span<uint8_t> ElementBuffer::At(size_t offset, size_t count) {
+  return absl::Span<uint8_t>(data() + offset, count * item_);
+}
+
+std::vector<size_t> Lengths(size_t width) {
+  const size_t w = width;
+  return WithoutRepeats({0, 1, w - 1, w, w + 1, 2 * w + 1, 8 * w + 2, 20011});
+}
+
+std::vector<size_t> ByteOffsets(DType dtype) {
+  const size_t item = ItemSize(dtype);
+  return WithoutRepeats({0, 1, 2, 3, 5, 7, item, 3 * item});
 }
 
 std::vector<uint64_t> SpecialBits(DType dtype) {

@@ -31,14 +31,20 @@ namespace tensor_transform::core::testing {
 // Fixed so that a failure reproduces; tests print it in their traces.
 inline constexpr uint64_t kSeed = 0x7E2024ULL;
 
-// Lengths chosen around every SIMD width (16 bytes of int8 .. float64) and a
-// large odd length.
-inline constexpr size_t kLengths[] = {0,  1,  7,  8,  9,    15,
-                                      16, 17, 33, 66, 1001, 100003};
-inline constexpr size_t kOffsets[] = {0, 1, 3};  // elements
+// Lengths around a SIMD batch of `width` elements: {0, 1, W-1, W, W+1, 2W+1,
+// 8W+2} and a large odd length (several stack-scratch chunks of every dtype,
+// core/stack_scratch.h), without repeats.
+std::vector<size_t> Lengths(size_t width);
+
+// Byte offsets of a buffer from a 64-byte boundary: 0, the misalignments
+// {1, 2, 3, 5, 7} (not whole elements of most dtypes, as a received slice
+// may start), and 1 and 3 whole elements of `dtype` (aligned to the element
+// but not to a register: streaming stores then need a head), without
+// repeats.
+std::vector<size_t> ByteOffsets(DType dtype);
 
 // Zeroed bytes for `elements` elements of `dtype`, aligned to 64 bytes so that
-// an offset of k elements gives the same misalignment against every SIMD width
+// an offset of k bytes gives the same misalignment against every SIMD width
 // on every run.
 class ElementBuffer {
  public:
@@ -47,6 +53,8 @@ class ElementBuffer {
   size_t size() const { return size_; }
   // The bytes of elements [first, first + count).
   absl::Span<uint8_t> Elements(size_t first, size_t count);
+  // The bytes of `count` elements from byte `offset` on (any offset).
+  absl::Span<uint8_t> At(size_t offset, size_t count);
 
  private:
   struct AlignedDelete {

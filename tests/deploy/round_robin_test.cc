@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/tensor_client.h"
@@ -26,14 +27,15 @@ namespace v1 = ::tensor_transform::v1;
 constexpr int kReplicas = 3;
 constexpr int kCalls = 60;
 
-// The real service, counting the Apply calls it serves.
-class CountingService final : public server::TensorTransformService {
+// Counts the Apply calls a server serves: a server interceptor around the
+// real service.
+class ApplyCounter final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  CountingService() : TensorTransformService(server::ServiceConfig()) {}
-  grpc::Status ApplyRaw(grpc::ServerContext* context, grpc::ByteBuffer* request,
-                        grpc::ByteBuffer* response) override {
-    ++calls_;
-    return TensorTransformService::ApplyRaw(context, request, response);
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    if (absl::EndsWith(info->method(), "/Apply")) ++calls_;
+    return nullptr;  // nothing to intercept
   }
   int calls() const { return calls_.load(); }
 
@@ -42,7 +44,8 @@ class CountingService final : public server::TensorTransformService {
 };
 
 struct Replica {
-  CountingService service;
+  server::TensorTransformService service{server::ServiceConfig()};
+  ApplyCounter* counter = nullptr;  // owned by the server
   std::unique_ptr<grpc::Server> server;
   int port = 0;
 };
@@ -56,7 +59,14 @@ class RoundRobinTest : public ::testing::Test {
       grpc::ServerBuilder builder;
       builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
                                &replica->port);
-      builder.RegisterService(&replica->service);
+      replica->service.Register(&builder);
+      auto counter = std::make_unique<ApplyCounter>();
+      replica->counter = counter.get();
+      std::vector<std::unique_ptr<
+          grpc::experimental::ServerInterceptorFactoryInterface>>
+          factories;
+      factories.push_back(std::move(counter));
+      builder.experimental().SetInterceptorCreators(std::move(factories));
       replica->server = builder.BuildAndStart();
       ASSERT_NE(replica->port, 0);
       addresses.push_back(absl::StrCat("127.0.0.1:", replica->port));
@@ -85,7 +95,7 @@ class RoundRobinTest : public ::testing::Test {
     }
     std::vector<int> calls;
     for (const auto& replica : replicas_) {
-      calls.push_back(replica->service.calls());
+      calls.push_back(replica->counter->calls());
     }
     return calls;
   }

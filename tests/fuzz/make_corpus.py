@@ -34,10 +34,11 @@ def tensor(dtype, shape, extra=0):
     return pb.Tensor(dtype=dtype, shape=shape, data=data)
 
 
-# Validation inputs: the request type (0 apply, 1 gradient), where the
-# message is cut into two slices, then the message.
+# Validation inputs: the request type (0 apply, 1 gradient, 2 stream chunk),
+# where the message is cut into two slices, then the message.
 APPLY = b"\0\x07"
 GRADIENT = b"\1\x07"
+CHUNK = b"\2\x07"
 
 
 def validation_seeds():
@@ -65,6 +66,10 @@ def validation_seeds():
     gradient = pb.GradientRequest(x=tensor(pb.FLOAT32, [4]), upstream=tensor(pb.FLOAT32, [5]),
                                   method=pb.ABS)
     write("validation", "gradient_mismatch", GRADIENT + gradient.SerializeToString())
+    data = tensor(pb.FLOAT64, [5]).data
+    write("validation", "chunk", CHUNK + pb.StreamRequest(data=data).SerializeToString())
+    write("validation", "chunk_upstream",
+          CHUNK + pb.StreamRequest(data=data, upstream=data[::-1]).SerializeToString())
 
 
 def header(dtype, method, upstream, dims):

@@ -95,23 +95,28 @@ std::string Gather(const tensor_slices::Data& data) {
   return bytes;
 }
 
-// Splits `message`, held in two slices cut at `cut`, as the server does and
-// checks the result against protobuf's parser. True, with the request in
-// *request (data included), when both accept it.
+// Splits `message`, held in two slices cut at `cut`, as the server does
+// (the data of its Tensor fields `tensor_fields` and of its bytes fields
+// `bytes_fields` left in the slices) and checks the result against
+// protobuf's parser. True, with the request in *request (data included),
+// when both accept it.
 template <typename Request>
 bool SplitAgrees(std::initializer_list<int> tensor_fields,
+                 std::initializer_list<int> bytes_fields,
                  const std::string& message, size_t cut, Request* request) {
   const bool parses = request->ParseFromString(message);
   const grpc::Slice halves[] = {grpc::Slice(message.substr(0, cut)),
                                 grpc::Slice(message.substr(cut))};
   grpc::ByteBuffer buffer(halves, 2);
   absl::StatusOr<tensor_slices::SplitMessage> split =
-      tensor_slices::Split(buffer, tensor_fields);
+      tensor_slices::Split(buffer, tensor_fields, bytes_fields);
   Request small;
   const bool splits = split.ok() && small.ParseFromString(split->skeleton);
   TT_FUZZ_CHECK(splits == parses, "split and protobuf agree on validity");
   if (!parses) return false;
-  TT_FUZZ_CHECK(split->data.size() == tensor_fields.size(), "data per field");
+  TT_FUZZ_CHECK(
+      split->data.size() == tensor_fields.size() + bytes_fields.size(),
+      "data per field");
   Request without_data = *request;
   size_t i = 0;
   for (int number : tensor_fields) {
@@ -119,6 +124,15 @@ bool SplitAgrees(std::initializer_list<int> tensor_fields,
     TT_FUZZ_CHECK(Gather(split->data[i++]) == (tensor ? tensor->data() : ""),
                   "split data equals the parsed data");
     if (tensor) tensor->clear_data();
+  }
+  const google::protobuf::Reflection* reflection = without_data.GetReflection();
+  for (int number : bytes_fields) {
+    const google::protobuf::FieldDescriptor* field =
+        without_data.GetDescriptor()->FindFieldByNumber(number);
+    TT_FUZZ_CHECK(
+        Gather(split->data[i++]) == reflection->GetString(without_data, field),
+        "split bytes equal the parsed bytes");
+    reflection->ClearField(&without_data, field);
   }
   TT_FUZZ_CHECK(small.SerializeAsString() == without_data.SerializeAsString(),
                 "split small fields equal the parsed ones");
@@ -165,16 +179,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
   const std::string message(reinterpret_cast<const char*>(data) + 2, size - 2);
   const size_t cut = std::min<size_t>(data[1], message.size());
-  if (data[0] & 1) {
+  if (data[0] & 2) {
+    // A stream chunk: its data and upstream are bytes fields.
+    ts::v1::StreamRequest request;
+    ts::SplitAgrees({},
+                    {ts::v1::StreamRequest::kDataFieldNumber,
+                     ts::v1::StreamRequest::kUpstreamFieldNumber},
+                    message, cut, &request);
+  } else if (data[0] & 1) {
     ts::v1::GradientRequest request;
     if (ts::SplitAgrees({ts::v1::GradientRequest::kXFieldNumber,
                          ts::v1::GradientRequest::kUpstreamFieldNumber},
-                        message, cut, &request)) {
+                        {}, message, cut, &request)) {
       ts::FuzzGradient(request);
     }
   } else {
     ts::v1::ApplyRequest request;
-    if (ts::SplitAgrees({ts::v1::ApplyRequest::kTensorFieldNumber}, message,
+    if (ts::SplitAgrees({ts::v1::ApplyRequest::kTensorFieldNumber}, {}, message,
                         cut, &request)) {
       ts::FuzzApply(request);
     }

@@ -87,13 +87,14 @@ class AdmissionTest : public ::testing::Test {
         .value_or(-1);
   }
 
-  grpc::Status ApplyInPlace(size_t bytes) {
+  // Apply holds its request and its output: 2 x bytes.
+  grpc::Status Apply(size_t bytes) {
     v1::ApplyRequest request;
     *request.mutable_tensor() = test_support::RandomTensor(
         v1::INT8, {static_cast<int64_t>(bytes)}, test_support::kSeed);
     grpc::ClientContext context;
     v1::TransformResponse response;
-    grpc::Status status = stub_->ApplyInPlace(&context, request, &response);
+    grpc::Status status = stub_->Apply(&context, request, &response);
     if (status.ok()) {
       EXPECT_TRUE(test_support::SameBytes(
           response.tensor().data(),
@@ -108,9 +109,9 @@ class AdmissionTest : public ::testing::Test {
 
 TEST_F(AdmissionTest, RefusesWhatDoesNotFitBesideAHeldRequestAtOnce) {
   // A stream sends one 900 KB chunk and does not read: the server holds
-  // 2 x 900 KB for it.
+  // 2 x 900 KB for it (the chunk and its output buffer).
   grpc::ClientContext context;
-  auto stream = stub_->ApplyInPlaceStream(&context);
+  auto stream = stub_->ApplyStream(&context);
   const std::string chunk = test_support::RandomBytes(900'000, 7);
   ASSERT_TRUE(stream->Write(
       test_support::HeaderMessage(v1::INT8, {900'000}, v1::MAXIMUM)));
@@ -125,12 +126,12 @@ TEST_F(AdmissionTest, RefusesWhatDoesNotFitBesideAHeldRequestAtOnce) {
   ASSERT_EQ(Scrape("tensor_transform_in_flight_bytes"), 2 * 900'000);
 
   // 2 x 750 KB more would exceed 3 MiB: refused, and nothing held for it.
-  const grpc::Status refused = ApplyInPlace(750'000);
+  const grpc::Status refused = Apply(750'000);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_NE(refused.error_message().find("memory budget"), std::string::npos)
       << refused.error_message();
   EXPECT_EQ(Scrape("tensor_transform_admission_rejected_total"), 1);
-  EXPECT_TRUE(ApplyInPlace(600'000).ok());  // 2 x 600 KB still fits
+  EXPECT_TRUE(Apply(600'000).ok());  // 2 x 600 KB still fits
 
   // Once the stream's response is read and sent, its bytes are free again.
   v1::StreamResponse response;
@@ -139,7 +140,7 @@ TEST_F(AdmissionTest, RefusesWhatDoesNotFitBesideAHeldRequestAtOnce) {
       response.data(), test_support::ReferenceRelu(v1::INT8, chunk)));
   stream->WritesDone();
   EXPECT_TRUE(stream->Finish().ok());
-  EXPECT_TRUE(ApplyInPlace(750'000).ok());
+  EXPECT_TRUE(Apply(750'000).ok());
   EXPECT_EQ(Scrape("tensor_transform_in_flight_bytes"), 0);
 }
 
@@ -173,7 +174,7 @@ TEST_F(AdmissionTest, FreesWhatCancelledAndExpiredCallsHeld) {
   }
   EXPECT_EQ(Scrape("tensor_transform_in_flight_requests"), 0);
   EXPECT_EQ(Scrape("tensor_transform_in_flight_bytes"), 0);
-  EXPECT_TRUE(ApplyInPlace(900'000).ok());
+  EXPECT_TRUE(Apply(900'000).ok());
 }
 
 }  // namespace
