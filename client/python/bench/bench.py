@@ -2,7 +2,7 @@
 """Times tensor_transform's Client on the 5000 x 5000 float64 workload.
 
     python3 client/python/bench/bench.py --package-dir build/python \\
-        --target 127.0.0.1:50051 --repeats 5 [--pure]
+        --target 127.0.0.1:50051 --repeats 5 [--pure] [--rpcs apply,inplace]
 
 Apply (relu(x) into a new array, as a user calls it), ApplyInPlace
 (relu(x, out=x)) and Gradient (relu_grad(x), no upstream: the C++
@@ -61,24 +61,31 @@ def checked(result, want):
                                   want.view(np.uint64))
 
 
-def run_all(client, x, repeats):
-    relu = np.where(x > 0, x, 0.0)
-    rows = []
-    client.relu(x)  # warm up: connection, Describe
-    seconds = timed(lambda: client.relu(x), repeats)
-    rows.append(row("apply", seconds,
-                    checked(client.relu(x, return_info=True), relu)))
+def calls(client, x):
+    """{rpc: (call(**kwargs), its expected result)}; in place works on a
+    copy of x (relu(relu(x)) == relu(x): every call moves the same bytes)."""
     y = x.copy()
-    seconds = timed(lambda: client.relu(y, out=y), repeats)
-    rows.append(row("inplace", seconds,
-                    checked(client.relu(y, out=y, return_info=True), relu)))
-    seconds = timed(lambda: client.relu_grad(x), repeats)
-    rows.append(row("gradient", seconds, checked(
-        client.relu_grad(x, return_info=True), (x > 0).astype(np.float64))))
+    relu = np.where(x > 0, x, 0.0)
+    return {
+        "apply": (lambda **kw: client.relu(x, **kw), relu),
+        "inplace": (lambda **kw: client.relu(y, out=y, **kw), relu),
+        "gradient": (lambda **kw: client.relu_grad(x, **kw),
+                     (x > 0).astype(np.float64)),
+    }
+
+
+def run_all(client, x, repeats, rpcs):
+    client.relu(x)  # warm up: connection, Describe
+    table = calls(client, x)
+    rows = []
+    for rpc in rpcs:
+        call, want = table[rpc]
+        seconds = timed(call, repeats)
+        rows.append(row(rpc, seconds, checked(call(return_info=True), want)))
     return rows
 
 
-def run_rss(client, x, repeats):
+def run_rss(client, x, repeats, _):
     seconds = timed(lambda: client.relu(x), repeats)
     peak = peak_rss_bytes()
     y, info = client.relu(x, return_info=True)
@@ -93,6 +100,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target", required=True)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--rpcs", default="apply,inplace,gradient")
     parser.add_argument("--rss-only", action="store_true")
     parser.add_argument("--package-dir", help="where tensor_transform is")
     parser.add_argument("--pure", action="store_true")
@@ -105,8 +113,8 @@ def main():
     tt = importlib.import_module("tensor_transform")
     x = np.random.default_rng(42).uniform(-0.5, 0.5, (5000, 5000))
     with tt.Client(args.target, timeout=600) as client:
-        rows = (run_rss if args.rss_only else run_all)(client, x,
-                                                       args.repeats)
+        rows = (run_rss if args.rss_only else run_all)(
+            client, x, args.repeats, args.rpcs.split(","))
     for r in rows:
         r.setdefault("peak_rss_bytes", peak_rss_bytes())
     print(json.dumps(rows))
