@@ -264,12 +264,13 @@ fi
 # client, Python (native extension and pure grpcio) and Node. Each of
 # $CLIENT_ROUNDS rounds runs every client once per RPC, the clients of an
 # RPC one after the other, so that on a shared machine no client gets all
-# the quiet moments and the times compared lie close together. Python starts with an empty environment (no
-# GLIBC_TUNABLES, no PYTHONPATH); the C++ client as run.sh runs it, and Node
-# with the same GLIBC_TUNABLES (JavaScript cannot ask for huge pages itself:
-# without, a 200 MB result faults in 4 KiB at a time). Last, the native
-# Python client's peak RSS over repeated Applies. Prints JSON lists, one per
-# line, every row tagged with its round.
+# the quiet moments and the times compared lie close together. Python
+# starts with an empty environment (no GLIBC_TUNABLES, no PYTHONPATH); the
+# C++ client as run.sh runs it, and Node with the same GLIBC_TUNABLES
+# (JavaScript cannot ask for huge pages itself: without, a 200 MB result
+# faults in 4 KiB at a time). Last, the native Python client's peak RSS over
+# repeated Applies. Prints JSON lists, one per line, every row tagged with
+# its round.
 clients_stage() {
   local target="127.0.0.1:$PORT" node
   node="$(command -v node)"
