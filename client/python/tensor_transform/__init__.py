@@ -29,7 +29,7 @@ A Client is safe to share between threads.
 
 Importing the package sets glibc's malloc thresholds so that gRPC's receive
 buffers are reused instead of faulted in afresh for every call (see
-_malloc.py): freed memory up to 64 MiB stays in the process.
+_malloc.py): freed memory up to 32 MiB stays in the process.
 """
 
 import collections

@@ -68,11 +68,7 @@ class Transport:
         # Arrays of any size: the server enforces its own cap.
         options = [("grpc.max_send_message_length", -1),
                    ("grpc.max_receive_message_length", -1),
-                   ("grpc.lb_policy_name", "round_robin"),
-                   # As the native transport (native_module.cc): a fixed
-                   # window bounds the responses buffered here.
-                   ("grpc.http2.bdp_probe", 0),
-                   ("grpc.http2.lookahead_bytes", 4 << 20)]
+                   ("grpc.lb_policy_name", "round_robin")]
         self._channel = grpc.insecure_channel(target, options=options)
         self._unary = {rpc: self._channel.unary_unary(_SERVICE + name)
                        for rpc, name in _RPCS.items()}
