@@ -28,6 +28,7 @@ COPY . .
 # (wider SIMD comes from the kernels' runtime dispatch); the build fails if
 # the project ever asks for it.
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTT_BUILD_TESTS=OFF \
+      -DTT_BUILD_PYTHON=OFF \
       >/dev/null \
  && ! grep -q -e '-march=native' /build/compile_commands.json \
  && cmake --build /build -j"$(nproc)" \

@@ -74,35 +74,30 @@ const std::string& StreamMethod(Rpc rpc) {
   return (*kNames)[static_cast<int>(rpc)];
 }
 
-grpc::Status Serialize(const google::protobuf::MessageLite& message,
-                       grpc::ByteBuffer* buffer) {
-  bool own_buffer;
-  return grpc::SerializationTraits<google::protobuf::MessageLite>::Serialize(
-      message, buffer, &own_buffer);
-}
-
-grpc::Status Deserialize(grpc::ByteBuffer* buffer,
-                         google::protobuf::MessageLite* message) {
-  return grpc::SerializationTraits<google::protobuf::MessageLite>::Deserialize(
-      buffer, message);
-}
-
 void SetTimeout(absl::Duration timeout, grpc::ClientContext* context) {
   if (timeout != absl::InfiniteDuration()) {
     context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   }
 }
 
+absl::Span<const uint8_t> Bytes(const std::string& data) {
+  return {reinterpret_cast<const uint8_t*>(data.data()), data.size()};
+}
+
+// `data` referenced, not copied: it must outlive the call.
+grpc::Slice Referenced(absl::Span<const uint8_t> data) {
+  return grpc::Slice(data.data(), data.size(), grpc::Slice::STATIC_SLICE);
+}
+
 // Appends Tensor field `field` with `spec`'s dtype and shape and `data`,
-// which is referenced, not copied: it must outlive the call.
-void AppendTensor(int field, const CallSpec& spec, const std::string& data,
+// referenced.
+void AppendTensor(int field, const CallSpec& spec,
+                  absl::Span<const uint8_t> data,
                   std::vector<grpc::Slice>* out) {
   v1::Tensor tensor;
   tensor.set_dtype(wire::DTypeToProto(spec.dtype));
   tensor.mutable_shape()->Add(spec.shape.begin(), spec.shape.end());
-  tensor_slices::AppendTensor(
-      field, tensor,
-      {grpc::Slice(data.data(), data.size(), grpc::Slice::STATIC_SLICE)}, out);
+  tensor_slices::AppendTensor(field, tensor, {Referenced(data)}, out);
 }
 
 // Appends a `Request`'s fields other than its tensors: relu and the method.
@@ -115,20 +110,47 @@ void AppendTransformAndMethod(const CallSpec& spec,
   tensor_slices::AppendMessage(rest, out);
 }
 
+// The unary request of `spec`, its tensors' data referring to `buffers`.
+grpc::ByteBuffer UnaryRequest(const CallSpec& spec,
+                              const CallBuffers& buffers) {
+  std::vector<grpc::Slice> slices;
+  if (spec.rpc == Rpc::kGradient) {
+    AppendTensor(v1::GradientRequest::kXFieldNumber, spec, buffers.x, &slices);
+    if (!buffers.upstream.empty()) {
+      AppendTensor(v1::GradientRequest::kUpstreamFieldNumber, spec,
+                   buffers.upstream, &slices);
+    }
+    AppendTransformAndMethod<v1::GradientRequest>(spec, &slices);
+  } else {
+    AppendTensor(v1::ApplyRequest::kTensorFieldNumber, spec, buffers.x,
+                 &slices);
+    AppendTransformAndMethod<v1::ApplyRequest>(spec, &slices);
+  }
+  return grpc::ByteBuffer(slices.data(), slices.size());
+}
+
+// Copies a received tensor's data to `out`, which holds data.size bytes.
+void Gather(const tensor_slices::Data& data, uint8_t* out) {
+  for (const absl::Span<uint8_t> piece : data.spans) {
+    std::memcpy(out, piece.data(), piece.size());
+    out += piece.size();
+  }
+}
+
 // The messages of one streaming call: the header, then the tensor (and the
-// upstream gradient) in chunks of whole elements. Adds the time spent
-// building and encoding each to *serialize_ns.
+// upstream gradient) in chunks of whole elements, referenced where they lie.
+// Adds the time spent building each to *serialize_ns.
 class StreamWriter {
  public:
-  StreamWriter(const Payload& payload, int64_t* serialize_ns)
-      : x_(payload.x()),
-        upstream_(payload.upstream()),
+  StreamWriter(const CallSpec& spec, const CallBuffers& buffers,
+               int64_t* serialize_ns)
+      : x_(buffers.x),
+        upstream_(buffers.upstream),
         serialize_ns_(serialize_ns) {
-    const CallSpec& spec = payload.spec();
     const size_t item = core::ItemSize(spec.dtype);
     chunk_ = std::max<size_t>(
         item, static_cast<size_t>(spec.chunk_bytes) / item * item);
-    v1::StreamHeader* header = request_.mutable_header();
+    v1::StreamHeader* header = header_.mutable_header();
     header->mutable_transform()->mutable_relu();
     header->set_method(ToProto(spec.method));
     header->set_dtype(wire::DTypeToProto(spec.dtype));
@@ -139,60 +161,67 @@ class StreamWriter {
   // Fills `out` with the next message; false when all have been sent.
   bool Next(grpc::ByteBuffer* out) {
     const Clock::time_point start = Clock::now();
-    if (header_sent_) {
+    std::vector<grpc::Slice> slices;
+    if (!header_sent_) {
+      tensor_slices::AppendMessage(header_, &slices);
+      header_sent_ = true;
+    } else {
       if (offset_ == x_.size()) return false;
       const size_t n = std::min(chunk_, x_.size() - offset_);
-      request_.set_data(x_.data() + offset_, n);
+      tensor_slices::AppendBytes(v1::StreamRequest::kDataFieldNumber,
+                                 {Referenced(x_.subspan(offset_, n))}, &slices);
       if (!upstream_.empty()) {
-        request_.set_upstream(upstream_.data() + offset_, n);
+        tensor_slices::AppendBytes(v1::StreamRequest::kUpstreamFieldNumber,
+                                   {Referenced(upstream_.subspan(offset_, n))},
+                                   &slices);
       }
       offset_ += n;
     }
-    header_sent_ = true;
-    out->Clear();  // the previous message's; serializing needs an empty one
-    const bool ok = Serialize(request_, out).ok();
-    request_.clear_header();
+    grpc::ByteBuffer message(slices.data(), slices.size());
+    out->Swap(&message);
     *serialize_ns_ += NanosSince(start);
-    return ok;
+    return true;
   }
 
  private:
-  const std::string& x_;
-  const std::string& upstream_;
+  absl::Span<const uint8_t> x_;
+  absl::Span<const uint8_t> upstream_;
   int64_t* serialize_ns_;
   size_t chunk_ = 0;
   size_t offset_ = 0;
   bool header_sent_ = false;
-  v1::StreamRequest request_;
+  v1::StreamRequest header_;  // the first message
 };
 
-// Copies the responses' data into result->data in order, summing their
-// compute times, and adds its own time to result->deserialize_ns. Stops the
-// call on a response that does not parse or would overrun the request.
+// Copies the responses' data into `out` in order, summing their compute
+// times, and adds its own time to result->deserialize_ns. Stops the call on
+// a response that does not parse or would overrun the request.
 class StreamReader {
  public:
-  StreamReader(size_t expected_bytes, CallResult* result)
-      : expected_(expected_bytes), result_(result) {
-    result_->data.resize(expected_bytes);
-  }
+  StreamReader(absl::Span<uint8_t> out, CallResult* result)
+      : out_(out), result_(result) {}
 
   bool Receive(grpc::ByteBuffer* in) {
     const Clock::time_point start = Clock::now();
-    if (!Deserialize(in, &response_).ok()) {
+    constexpr int kData[] = {v1::StreamResponse::kDataFieldNumber};
+    absl::StatusOr<tensor_slices::SplitMessage> split =
+        tensor_slices::Split(*in, {}, kData);
+    v1::StreamResponse response;  // its fields but data
+    if (!split.ok() || !response.ParseFromString(split->skeleton)) {
       error_ = absl::DataLossError("cannot parse a StreamResponse");
       return false;
     }
-    const std::string& data = response_.data();
-    if (data.size() > expected_ - received_) {
+    const tensor_slices::Data& data = split->data[0];
+    if (data.size > out_.size() - received_) {
       error_ = absl::DataLossError(
-          absl::StrCat("stream returned ", received_ + data.size(),
-                       "+ bytes, but the request sent ", expected_));
+          absl::StrCat("stream returned ", received_ + data.size,
+                       "+ bytes, but the request sent ", out_.size()));
       return false;
     }
-    std::memcpy(result_->data.data() + received_, data.data(), data.size());
-    received_ += data.size();
-    result_->method = response_.method();
-    result_->server_compute_ns += response_.server_compute_ns();
+    Gather(data, out_.data() + received_);
+    received_ += data.size;
+    result_->method = response.method();
+    result_->server_compute_ns += response.server_compute_ns();
     result_->deserialize_ns += NanosSince(start);
     return true;
   }
@@ -201,25 +230,26 @@ class StreamReader {
   absl::Status Finish(const grpc::Status& status) const {
     if (!error_.ok()) return error_;
     if (!status.ok()) return ToAbslStatus(status);
-    if (received_ != expected_) {
+    if (received_ != out_.size()) {
       return absl::DataLossError(absl::StrCat("stream returned ", received_,
                                               " bytes, but the request sent ",
-                                              expected_));
+                                              out_.size()));
     }
     return absl::OkStatus();
   }
 
  private:
-  const size_t expected_;
+  absl::Span<uint8_t> out_;
   CallResult* result_;
   size_t received_ = 0;
   absl::Status error_;
-  v1::StreamResponse response_;
 };
 
-// Copies a TransformResponse's tensor into result->data, with the method
-// and compute time, and adds the time spent to result->deserialize_ns.
-absl::Status ReadUnaryResponse(grpc::ByteBuffer& reply, CallResult* result) {
+// Copies a TransformResponse's tensor into `out`, which must be its size,
+// sets the method and compute time, and adds the time spent to
+// result->deserialize_ns.
+absl::Status ReadUnaryResponse(grpc::ByteBuffer& reply, absl::Span<uint8_t> out,
+                               CallResult* result) {
   const Clock::time_point start = Clock::now();
   constexpr int kTensor[] = {v1::TransformResponse::kTensorFieldNumber};
   absl::StatusOr<tensor_slices::SplitMessage> split =
@@ -229,16 +259,42 @@ absl::Status ReadUnaryResponse(grpc::ByteBuffer& reply, CallResult* result) {
     return absl::DataLossError("cannot parse the TransformResponse");
   }
   const tensor_slices::Data& data = split->data[0];
-  result->data.resize(data.size);
-  size_t offset = 0;
-  for (const absl::Span<uint8_t> piece : data.spans) {
-    std::memcpy(result->data.data() + offset, piece.data(), piece.size());
-    offset += piece.size();
+  if (data.size != out.size()) {
+    return absl::DataLossError(absl::StrCat("the response holds ", data.size,
+                                            " bytes, but the request sent ",
+                                            out.size()));
   }
+  Gather(data, out.data());
   result->method = response.method();
   result->server_compute_ns = response.server_compute_ns();
   result->deserialize_ns += NanosSince(start);
   return absl::OkStatus();
+}
+
+// The error when `buffers` do not fit a call of `rpc`, else OK.
+absl::Status CheckBuffers(Rpc rpc, const CallBuffers& buffers) {
+  if (buffers.out.size() != buffers.x.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("out: ", buffers.out.size(), " bytes, but x has ",
+                     buffers.x.size(), "; they must be equal"));
+  }
+  if (!buffers.upstream.empty() &&
+      (rpc != Rpc::kGradient || buffers.upstream.size() != buffers.x.size())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "upstream: ", buffers.upstream.size(), " bytes for ", RpcName(rpc),
+        ", but only gradient takes one, as many bytes as x (", buffers.x.size(),
+        ")"));
+  }
+  return absl::OkStatus();
+}
+
+// The buffers of a call of `payload` into result->data, sized for it.
+CallBuffers PayloadBuffers(const Payload& payload, CallResult* result) {
+  result->data.resize(payload.x().size());
+  return {
+      Bytes(payload.x()),
+      Bytes(payload.upstream()),
+      {reinterpret_cast<uint8_t*>(result->data.data()), result->data.size()}};
 }
 
 }  // namespace
@@ -288,19 +344,7 @@ void Payload::Retarget(std::optional<core::Method> method, Mode mode) {
 }
 
 grpc::ByteBuffer Payload::UnaryRequest() const {
-  std::vector<grpc::Slice> slices;
-  if (spec_.rpc == Rpc::kGradient) {
-    AppendTensor(v1::GradientRequest::kXFieldNumber, spec_, x_, &slices);
-    if (!upstream_.empty()) {
-      AppendTensor(v1::GradientRequest::kUpstreamFieldNumber, spec_, upstream_,
-                   &slices);
-    }
-    AppendTransformAndMethod<v1::GradientRequest>(spec_, &slices);
-  } else {
-    AppendTensor(v1::ApplyRequest::kTensorFieldNumber, spec_, x_, &slices);
-    AppendTransformAndMethod<v1::ApplyRequest>(spec_, &slices);
-  }
-  return grpc::ByteBuffer(slices.data(), slices.size());
+  return client::UnaryRequest(spec_, {Bytes(x_), Bytes(upstream_), {}});
 }
 
 TensorClient::TensorClient(std::shared_ptr<grpc::Channel> channel)
@@ -309,9 +353,19 @@ TensorClient::TensorClient(std::shared_ptr<grpc::Channel> channel)
 
 absl::Status TensorClient::Call(const Payload& payload, CallResult* result,
                                 const CallOptions& options) {
+  return CallInto(payload.spec(), PayloadBuffers(payload, result), result,
+                  options);
+}
+
+absl::Status TensorClient::CallInto(const CallSpec& spec,
+                                    const CallBuffers& buffers,
+                                    CallResult* result,
+                                    const CallOptions& options) {
+  absl::Status checked = CheckBuffers(spec.rpc, buffers);
+  if (!checked.ok()) return checked;
   std::optional<absl::Status> status;
   grpc::CompletionQueue cq;
-  StartCall(payload, result, options, &cq,
+  StartInto(spec, buffers, result, options, &cq,
             [&status](absl::Status s) { status = std::move(s); });
   DriveUntilFinished(cq, [&status] { return status.has_value(); });
   return *status;
@@ -320,45 +374,53 @@ absl::Status TensorClient::Call(const Payload& payload, CallResult* result,
 void TensorClient::StartCall(const Payload& payload, CallResult* result,
                              const CallOptions& options,
                              grpc::CompletionQueue* cq, CallDone done) {
+  StartInto(payload.spec(), PayloadBuffers(payload, result), result, options,
+            cq, std::move(done));
+}
+
+void TensorClient::StartInto(const CallSpec& spec, const CallBuffers& buffers,
+                             CallResult* result, const CallOptions& options,
+                             grpc::CompletionQueue* cq, CallDone done) {
   auto context = std::make_unique<grpc::ClientContext>();
   SetTimeout(options.timeout, context.get());
   result->serialize_ns = 0;
   result->deserialize_ns = 0;
   result->server_compute_ns = 0;
-  if (payload.spec().mode == Mode::kUnary) {
-    StartUnary(payload, result, std::move(context), cq, std::move(done));
+  if (spec.mode == Mode::kUnary) {
+    StartUnary(spec, buffers, result, std::move(context), cq, std::move(done));
   } else {
-    StartStream(payload, result, std::move(context), cq, std::move(done));
+    StartStream(spec, buffers, result, std::move(context), cq, std::move(done));
   }
 }
 
-void TensorClient::StartUnary(const Payload& payload, CallResult* result,
+void TensorClient::StartUnary(const CallSpec& spec, const CallBuffers& buffers,
+                              CallResult* result,
                               std::unique_ptr<grpc::ClientContext> context,
                               grpc::CompletionQueue* cq, CallDone done) {
   const Clock::time_point start = Clock::now();
-  const grpc::ByteBuffer request = payload.UnaryRequest();
+  const grpc::ByteBuffer request = UnaryRequest(spec, buffers);
   result->serialize_ns = NanosSince(start);
   StartUnaryByteCall(
-      generic_, std::move(context), UnaryMethod(payload.spec().rpc), request,
-      cq,
-      [result, done = std::move(done)](const grpc::Status& status,
-                                       grpc::ByteBuffer* reply) mutable {
-        done(status.ok() ? ReadUnaryResponse(*reply, result)
+      generic_, std::move(context), UnaryMethod(spec.rpc), request, cq,
+      [out = buffers.out, result, done = std::move(done)](
+          const grpc::Status& status, grpc::ByteBuffer* reply) mutable {
+        done(status.ok() ? ReadUnaryResponse(*reply, out, result)
                          : ToAbslStatus(status));
       });
 }
 
-void TensorClient::StartStream(const Payload& payload, CallResult* result,
+void TensorClient::StartStream(const CallSpec& spec, const CallBuffers& buffers,
+                               CallResult* result,
                                std::unique_ptr<grpc::ClientContext> context,
                                grpc::CompletionQueue* cq, CallDone done) {
   struct Sides {
-    Sides(const Payload& payload, CallResult* result)
-        : writer(payload, &result->serialize_ns),
-          reader(payload.x().size(), result) {}
+    Sides(const CallSpec& spec, const CallBuffers& buffers, CallResult* result)
+        : writer(spec, buffers, &result->serialize_ns),
+          reader(buffers.out, result) {}
     StreamWriter writer;
     StreamReader reader;
   };
-  auto sides = std::make_unique<Sides>(payload, result);
+  auto sides = std::make_unique<Sides>(spec, buffers, result);
   StreamCallbacks callbacks;
   callbacks.next_request = [w = &sides->writer](grpc::ByteBuffer* out) {
     return w->Next(out);
@@ -370,8 +432,7 @@ void TensorClient::StartStream(const Payload& payload, CallResult* result,
                        const grpc::Status& status) mutable {
     done(sides->reader.Finish(status));
   };
-  StartStreamByteCall(generic_, std::move(context),
-                      StreamMethod(payload.spec().rpc), cq,
+  StartStreamByteCall(generic_, std::move(context), StreamMethod(spec.rpc), cq,
                       std::move(callbacks));
 }
 

@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "core/types.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
@@ -67,6 +68,17 @@ struct CallOptions {
   // Deadline of the call from its start; past it the call fails with
   // DEADLINE_EXCEEDED.
   absl::Duration timeout = absl::InfiniteDuration();
+};
+
+// A call's tensors in the caller's memory (TensorClient::CallInto): `x` and
+// `upstream` are sent without copying, and the result is written into `out`.
+// All three must stay valid until the call returns. `out` may be `x` itself
+// (or `upstream`): every part of the result arrives after the part of the
+// request it replaces has been sent.
+struct CallBuffers {
+  absl::Span<const uint8_t> x;         // spec.dtype / spec.shape's bytes
+  absl::Span<const uint8_t> upstream;  // Rpc::kGradient only; empty: none
+  absl::Span<uint8_t> out;             // as many bytes as x
 };
 
 // A channel whose message limits allow `max_message_bytes` each way. Every
@@ -124,14 +136,27 @@ class TensorClient {
                  const CallOptions& options, grpc::CompletionQueue* cq,
                  CallDone done);
 
+  // Runs one call of `spec` on `buffers`, writing the result into
+  // buffers.out; result->data is left untouched. InvalidArgument when out
+  // or a non-empty upstream differs from x in size, or upstream is given to
+  // another RPC than Gradient; otherwise as Call.
+  absl::Status CallInto(const CallSpec& spec, const CallBuffers& buffers,
+                        CallResult* result, const CallOptions& options = {});
+
   absl::StatusOr<tensor_transform::v1::DescribeResponse> Describe(
       absl::Duration timeout = absl::InfiniteDuration());
 
  private:
-  void StartUnary(const Payload& payload, CallResult* result,
+  // StartCall on the caller's buffers (checked by CallInto).
+  void StartInto(const CallSpec& spec, const CallBuffers& buffers,
+                 CallResult* result, const CallOptions& options,
+                 grpc::CompletionQueue* cq, CallDone done);
+  void StartUnary(const CallSpec& spec, const CallBuffers& buffers,
+                  CallResult* result,
                   std::unique_ptr<grpc::ClientContext> context,
                   grpc::CompletionQueue* cq, CallDone done);
-  void StartStream(const Payload& payload, CallResult* result,
+  void StartStream(const CallSpec& spec, const CallBuffers& buffers,
+                   CallResult* result,
                    std::unique_ptr<grpc::ClientContext> context,
                    grpc::CompletionQueue* cq, CallDone done);
 

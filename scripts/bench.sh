@@ -9,10 +9,12 @@
 #   REPEATS=10 scripts/bench.sh       (more timed calls per RPC row)
 #   STAGES="memory growth" scripts/bench.sh   (rerun some stages, then the
 #       report from all results in OUT_DIR; stages: kernels echo rpc sweep
-#       small memory growth throughput compute concurrency)
+#       small memory growth throughput compute concurrency clients)
 #   OLD_COMMIT=9d7b608 (default) the throughput stage also measures the
 #       server of this commit, built in OUT_DIR/old-<commit> (not committed;
 #       OLD_COMMIT= skips it)
+#   CLIENT_ROUNDS=9 STAGES=clients scripts/bench.sh   (the clients compared;
+#       default 5 rounds)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 OUT="${1:-$BUILD_DIR/bench}"
@@ -21,7 +23,7 @@ mkdir -p "$OUT"
 ensure_packages
 build
 BIN="$BUILD_DIR"
-STAGES=" ${STAGES:-kernels echo rpc sweep small memory growth throughput compute concurrency} "
+STAGES=" ${STAGES:-kernels echo rpc sweep small memory growth throughput compute concurrency clients} "
 stage() { [[ "$STAGES" == *" $1 "* ]]; }
 # Debian's python3, with its grpcio and NumPy (one earlier on PATH may lack
 # them).
@@ -255,6 +257,47 @@ fi
 if stage concurrency; then
 log "load at concurrency 16, 256 and 1,024 (1 KiB Apply, 4 connections): both sides' threads"
 concurrency_sweep >"$OUT/concurrency.json"
+fi
+
+# clients_stage: the same 200 MB float64 Apply, ApplyInPlace (out=x) and
+# Gradient through every client against the one server on $PORT: the C++
+# client, Python (native extension and pure grpcio) and Node. Each of
+# $CLIENT_ROUNDS rounds runs every client once per RPC, the clients of an
+# RPC one after the other, so that on a shared machine no client gets all
+# the quiet moments and the times compared lie close together. Python
+# starts with an empty environment (no GLIBC_TUNABLES, no PYTHONPATH); the
+# C++ client as run.sh runs it, and Node with the same GLIBC_TUNABLES
+# (JavaScript cannot ask for huge pages itself: without, a 200 MB result
+# faults in 4 KiB at a time). Last, the native Python client's peak RSS over
+# repeated Applies. Prints JSON lists, one per line, every row tagged with
+# its round.
+clients_stage() {
+  local target="127.0.0.1:$PORT" node
+  node="$(command -v node)"
+  "$ROOT/scripts/npm_run.sh" "$ROOT/client/node" true  # node_modules
+  local python=("$PY" "$ROOT/client/python/bench/bench.py"
+                --package-dir="$BUILD_DIR/python" --target="$target"
+                --repeats="$REPEATS")
+  local round rpc
+  for round in $(seq "${CLIENT_ROUNDS:-5}"); do
+    for rpc in apply inplace gradient; do
+      env -i "${python[@]}" --rpcs=$rpc
+      bench --rpcs=$rpc --repeats="$REPEATS" |
+        "$PY" -c "import json,sys; r=json.load(sys.stdin); [x.update(client='cpp') for x in r]; print(json.dumps(r))"
+      env -i "${python[@]}" --rpcs=$rpc --pure
+      env -i GLIBC_TUNABLES="$GLIBC_TUNABLES" "$node" \
+        "$ROOT/client/node/bench.js" --target="$target" --repeats="$REPEATS" \
+        --rpcs=$rpc
+    done | "$PY" -c "import json,sys; [print(json.dumps([dict(x, round=$round) for x in json.loads(l)])) for l in sys.stdin]"
+  done
+  env -i "${python[@]}" --rss-only
+}
+
+if stage clients; then
+log "clients: C++, Python native, Python pure, Node on one server (200 MB)"
+start_server
+clients_stage | "$PY" -c "import json,sys; print(json.dumps([r for l in sys.stdin for r in json.loads(l)]))" >"$OUT/clients.json"
+stop_server >/dev/null
 fi
 
 cat /proc/loadavg >"$OUT/loadavg_end"

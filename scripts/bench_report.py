@@ -5,8 +5,9 @@ Every goal of the performance issue becomes a row: what was measured, the
 limit, and whether it holds. Inputs (all in OUT_DIR): kernels.json and
 kernels.md (scripts/bench_kernels.sh), tcp_echo.json, rpc.json,
 chunk_sweep.json, small_0.json, small_128.json, memory.json,
-growth.json, and those of floor_goals.py (throughput and compute stages)
-and concurrency_goals.py (concurrency stage).
+growth.json, and those of floor_goals.py (throughput and compute stages),
+concurrency_goals.py (concurrency stage) and client_goals.py (clients
+stage).
 """
 
 import json
@@ -15,6 +16,7 @@ import platform
 import statistics
 import sys
 
+import client_goals
 import concurrency_goals
 import floor_goals
 
@@ -152,6 +154,9 @@ def main(out):
     concurrency = load(out, "concurrency.json")
     if concurrency:
         goals += [goal(*g) for g in concurrency_goals.goals(concurrency)]
+    clients = load(out, "clients.json")
+    if clients:
+        goals += [goal(*g) for g in client_goals.goals(clients)]
 
     md = [f"# Performance report\n\nMachine: {cpu_model()}, "
           f"{os.cpu_count()} cores, {platform.platform()}. Load average "
@@ -199,6 +204,7 @@ def main(out):
                table(memory, [("case", lambda c: c["case"]),
                               ("payload MiB", lambda c: f"{c['payload_bytes'] / MIB:.0f}"),
                               ("peak RSS MiB", lambda c: f"{c['peak_rss_bytes'] / MIB:.0f}")])]
+    md += client_goals.markdown(clients, table)
     with open(os.path.join(out, "report.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     with open(os.path.join(out, "report.json"), "w") as f:
@@ -206,7 +212,8 @@ def main(out):
                    "rpc": rpc, "chunk_sweep": sweep, "memory": memory,
                    "growth": growth, "throughput": throughput,
                    "concurrency": concurrency,
-                   "compute": compute and floor_goals.compute_table(compute)},
+                   "compute": compute and floor_goals.compute_table(compute),
+                   "clients": clients},
                   f, indent=2)
 
 

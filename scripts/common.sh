@@ -12,6 +12,7 @@ PACKAGES=(
   prometheus-cpp-dev libcivetweb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-grpcio python3-numpy python3-protobuf python3-h2 clang-format
+  python3-dev pybind11-dev
   nginx python3-yaml nodejs
   chromium tidy
   qemu-user

@@ -9,18 +9,25 @@
 //
 // Float32Array, Float64Array, Int8Array, Int16Array, Int32Array and
 // BigInt64Array map to their dtypes; a Uint16Array holds float16 or bfloat16
-// bits with { dtype: 'float16' | 'bfloat16' }. Requests above the server's
-// unary cap (asked once with Describe) stream in chunks. Failures reject with
-// a TensorTransformError whose `code` is the gRPC status code.
+// bits with { dtype: 'float16' | 'bfloat16' }. Requests above 8 MiB or the
+// server's unary cap (asked once with Describe) stream in chunks framed by
+// wire.js: each chunk is copied once into its message and each response's
+// data once into the result (protobufjs would copy both ways again). The
+// result is a new typed array, or options.out. Failures reject with a
+// TensorTransformError whose `code` is the gRPC status code.
 'use strict';
 
 const os = require('node:os');
 const path = require('node:path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
+const wire = require('./wire');
 
 const PROTO = path.join(__dirname, '..', '..', 'proto', 'tensor_transform.proto');
 const ENVELOPE_BYTES = 4096; // a request's fields besides the tensor bytes
+const STREAM_ABOVE_BYTES = 8 << 20;
+const FLOW_CONTROL_WINDOW = 16 << 20;
+const SERVICE = 'tensor_transform.v1.TensorTransform';
 
 const DTYPES = new Map([
   [Float32Array, 'FLOAT32'], [Float64Array, 'FLOAT64'], [Int8Array, 'INT8'],
@@ -42,11 +49,16 @@ function invalid(details) {
   return new TensorTransformError(grpc.status.INVALID_ARGUMENT, details);
 }
 
+// The package definition (its methods' serializers) and the service's
+// client class.
 function loadService() {
   const definition = protoLoader.loadSync(PROTO, {
     keepCase: true, longs: Number, enums: String, defaults: true,
   });
-  return grpc.loadPackageDefinition(definition).tensor_transform.v1;
+  return {
+    methods: definition[SERVICE],
+    TensorTransform: grpc.loadPackageDefinition(definition).tensor_transform.v1.TensorTransform,
+  };
 }
 
 // The wire form of one typed array: dtype, shape, bytes (a view, no copy).
@@ -65,22 +77,50 @@ function wireTensor(array, name, options) {
   return { dtype, shape, data };
 }
 
+// The typed array a result lands in (options.out, checked, or a new one)
+// and its bytes.
+function resultFor(x, options) {
+  const out = options.out || new x.constructor(x.length);
+  if (out.constructor !== x.constructor || out.length !== x.length) {
+    throw invalid(`out: ${out.constructor.name}(${out.length}), but x is ${x.constructor.name}(${x.length})`);
+  }
+  return { out, bytes: Buffer.from(out.buffer, out.byteOffset, out.byteLength) };
+}
+
+// x's wire tensor, its data copied when it partly overlaps the result's
+// bytes: results written as they arrive must not change data not yet sent.
+function apart(tensor, result) {
+  const [a, b] = [tensor.data, result.bytes];
+  const overlap = a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.length &&
+    b.byteOffset < a.byteOffset + a.length;
+  const same = a.byteOffset === b.byteOffset && a.length === b.length;
+  return overlap && !same ? { ...tensor, data: Buffer.from(a) } : tensor;
+}
+
 class TensorTransformClient {
   // target: any gRPC target. options.roundRobin balances every call over all
   // the addresses the target resolves to (e.g. a Kubernetes headless
-  // Service); options.timeoutMs is a per-call deadline.
+  // Service); options.timeoutMs is a per-call deadline; requests above
+  // options.streamAboveBytes (default 8 MiB) stream even below the cap.
   constructor(target, options = {}) {
     if (os.endianness() !== 'LE') throw new Error('the wire is little-endian');
     const channelOptions = {
       'grpc.max_send_message_length': -1,
       'grpc.max_receive_message_length': -1,
+      // Retries would keep every message sent until the call commits.
+      'grpc.enable_retries': 0,
+      // HTTP/2's default window, 64 KiB, lets the server send only that much
+      // before it waits a round trip for the client's window update.
+      'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW,
     };
     if (options.roundRobin) {
       channelOptions['grpc.service_config'] =
         JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
     }
-    const { TensorTransform } = loadService();
+    const { methods, TensorTransform } = loadService();
+    this.methods = methods;
     this.stub = new TensorTransform(target, grpc.credentials.createInsecure(), channelOptions);
+    this.streamAbove = options.streamAboveBytes ?? STREAM_ABOVE_BYTES;
     this.timeoutMs = options.timeoutMs;
     this.unaryLimit = options.unaryLimitBytes;
     this.chunkBytes = options.chunkBytes;
@@ -105,42 +145,45 @@ class TensorTransformClient {
 
   // relu(x): x where x > 0 or NaN, else +0. options: shape (default
   // [x.length]), method ('maximum'|'multiply'|'abs'|'masked'; default the
-  // server's fastest, all bit-identical), inPlace, dtype (Uint16Array only).
+  // server's fastest, all bit-identical), inPlace (the server's in-place
+  // RPC), out (a typed array of x's type and length for the result; may be
+  // x), dtype (Uint16Array only).
   async relu(x, options = {}) {
     if (options.method !== undefined && !METHODS.includes(options.method)) {
       throw invalid(`method: '${options.method}', but must be one of ${METHODS}`);
     }
     const method = options.method ? options.method.toUpperCase() : 'METHOD_UNSPECIFIED';
-    const tensor = wireTensor(x, 'x', options);
+    const result = resultFor(x, options);
+    const tensor = apart(wireTensor(x, 'x', options), result);
     const rpc = options.inPlace ? 'ApplyInPlace' : 'Apply';
-    let data;
     if (await this.streams(tensor.data.length)) {
-      data = await this.stream(`${rpc}Stream`, tensor, null, method);
+      await this.stream(`${rpc}Stream`, tensor, null, method, result.bytes);
     } else {
       const relu = {};
-      data = (await this.unary(rpc, { tensor, method, transform: { relu } })).tensor.data;
+      const reply = await this.unary(rpc, { tensor, method, transform: { relu } });
+      fill(result.bytes, reply.tensor.data);
     }
-    return resultLike(x, data);
+    return result.out;
   }
 
   // ReLU's gradient at x: 1 where x > 0, else +0; with an upstream g of the
-  // same type and length: g where x > 0, else +0.
+  // same type and length: g where x > 0, else +0. options as for relu.
   async gradient(x, upstream, options = {}) {
-    const tensor = wireTensor(x, 'x', options);
-    const up = upstream ? wireTensor(upstream, 'upstream', options) : null;
+    const result = resultFor(x, options);
+    const tensor = apart(wireTensor(x, 'x', options), result);
+    const up = upstream ? apart(wireTensor(upstream, 'upstream', options), result) : null;
     if (up && (up.dtype !== tensor.dtype || up.data.length !== tensor.data.length)) {
       throw invalid('upstream: must have the type and length of x');
     }
     const bytes = tensor.data.length + (up ? up.data.length : 0);
-    let data;
     if (await this.streams(bytes)) {
-      data = await this.stream('GradientStream', tensor, up, 'METHOD_UNSPECIFIED');
+      await this.stream('GradientStream', tensor, up, 'METHOD_UNSPECIFIED', result.bytes);
     } else {
       const request = { x: tensor, transform: { relu: {} } };
       if (up) request.upstream = up;
-      data = (await this.unary('Gradient', request)).tensor.data;
+      fill(result.bytes, (await this.unary('Gradient', request)).tensor.data);
     }
-    return resultLike(x, data);
+    return result.out;
   }
 
   async streams(tensorBytes) {
@@ -153,57 +196,83 @@ class TensorTransformClient {
           described.max_message_bytes - ENVELOPE_BYTES);
       }
     }
-    return tensorBytes + ENVELOPE_BYTES > this.unaryLimit;
+    return tensorBytes + ENVELOPE_BYTES > this.unaryLimit || tensorBytes > this.streamAbove;
   }
 
-  // A header, then chunks of whole elements; responses are gathered as they
-  // come, while writing (the server answers each chunk at once).
-  stream(rpc, tensor, upstream, method) {
+  // A header, then chunks of whole elements; each response's data is copied
+  // into `out` as it comes, while writing (the server answers each chunk at
+  // once).
+  stream(rpc, tensor, upstream, method, out) {
     const item = tensor.data.length / Math.max(1, tensor.shape.reduce((n, d) => n * d, 1));
     // A chunk message carries x's elements and as many of upstream's.
     const perElement = upstream ? 2 * item : item;
     const step = Math.max(1, Math.floor(this.chunkBytes / perElement)) * item;
-    const out = Buffer.alloc(tensor.data.length);
+    const header = this.methods[rpc].requestSerialize({
+      header: {
+        transform: { relu: {} }, method, dtype: tensor.dtype, shape: tensor.shape,
+        has_upstream: upstream !== null,
+      },
+    });
     let received = 0;
     return new Promise((resolve, reject) => {
-      const call = this.stub[rpc](this.callOptions());
-      call.on('data', (response) => {
-        if (received + response.data.length > out.length) {
+      const call = this.stub.makeBidiStreamRequest(`/${SERVICE}/${rpc}`, (message) => message,
+        (message) => wire.fields(message).get(1) || Buffer.alloc(0), this.callOptions());
+      call.on('data', (data) => {
+        if (received + data.length > out.length) {
           call.cancel();
           reject(new TensorTransformError(grpc.status.DATA_LOSS, 'stream returned too much data'));
           return;
         }
-        response.data.copy(out, received);
-        received += response.data.length;
+        data.copy(out, received);
+        received += data.length;
       });
       call.on('error', (error) => reject(new TensorTransformError(error.code, error.details)));
       call.on('end', () => {
-        if (received === out.length) resolve(out);
+        if (received === out.length) resolve();
         else reject(new TensorTransformError(grpc.status.DATA_LOSS, `stream returned ${received} of ${out.length} bytes`));
       });
-      writeChunks(call, tensor, upstream, method, step);
+      writeChunks(call, header, tensor.data, upstream && upstream.data, step);
     });
   }
 }
 
-// Writes with backpressure: waits for 'drain' when grpc-js's buffer is full.
-async function writeChunks(call, tensor, upstream, method, step) {
-  const header = {
-    transform: { relu: {} }, method, dtype: tensor.dtype, shape: tensor.shape,
-    has_upstream: upstream !== null,
-  };
-  const messages = [{ header }];
-  for (let i = 0; i < tensor.data.length; i += step) {
-    messages.push({
-      data: tensor.data.subarray(i, i + step),
-      upstream: upstream ? upstream.data.subarray(i, i + step) : Buffer.alloc(0),
-    });
-  }
-  for (const message of messages) {
+// Chunk messages are built in a few Buffers used in turn: grpc-js calls a
+// write's callback once it has copied the message into its own frame, so
+// the Buffer may then take the next chunk. Fresh Buffers per chunk would
+// add a payload's worth of garbage per call, and V8 answers that much
+// external memory with major collections.
+const WRITE_SLOTS = 4;
+
+async function writeChunks(call, header, data, upstream, step) {
+  const slots = Array.from({ length: WRITE_SLOTS }, () => ({
+    bytes: Buffer.allocUnsafe(Math.min(step, data.length) * (upstream ? 2 : 1) + 20),
+    written: Promise.resolve(),
+  }));
+  // A failed call may never call back.
+  const closed = new Promise((resolve) => { call.once('close', resolve); });
+  if (!call.write(header)) await drainedOrClosed(call);
+  for (let i = 0, n = 0; i < data.length; i += step, n++) {
+    const slot = slots[n % WRITE_SLOTS];
+    await Promise.race([slot.written, closed]);
     if (call.destroyed) return; // failed: the call's 'error' has rejected
-    if (!call.write(message)) await drainedOrClosed(call);
+    const length = frame(slot.bytes, data.subarray(i, i + step), upstream && upstream.subarray(i, i + step));
+    let done;
+    slot.written = new Promise((resolve) => { done = resolve; });
+    if (!call.write(slot.bytes.subarray(0, length), done)) await drainedOrClosed(call);
   }
   call.end();
+}
+
+// Writes into `out` a StreamRequest with `chunk` as data (and `upstream`'s
+// chunk); returns its length.
+function frame(out, chunk, upstream) {
+  let at = 0;
+  for (const [field, bytes] of [[1, chunk], [2, upstream]]) {
+    if (!bytes) continue;
+    at += wire.lengthHeader(field, bytes.length).copy(out, at);
+    at += bytes.copy(out, at);
+  }
+  return at;
 }
 
 function drainedOrClosed(call) {
@@ -218,11 +287,13 @@ function drainedOrClosed(call) {
   });
 }
 
-// The response bytes as a new typed array of x's type (aligned, writable).
-function resultLike(x, data) {
-  const result = new x.constructor(x.length);
-  new Uint8Array(result.buffer).set(data);
-  return result;
+// Copies a unary response's data into the result's bytes.
+function fill(bytes, data) {
+  if (data.length !== bytes.length) {
+    throw new TensorTransformError(grpc.status.DATA_LOSS,
+      `the response holds ${data.length} bytes, but the request sent ${bytes.length}`);
+  }
+  data.copy(bytes);
 }
 
 module.exports = { TensorTransformClient, TensorTransformError, METHODS };

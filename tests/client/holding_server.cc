@@ -21,12 +21,19 @@ class HoldingServer::Call final : public grpc::ServerGenericBidiReactor {
     StartRead(&request_);
   }
 
-  // The response: empty for a unary call (a TransformResponse without a
-  // tensor), else one chunk as long as the request's data.
+  // The response: as many zero bytes as the request's data, in one
+  // StreamResponse or TransformResponse.
   void Answer() {
-    v1::StreamResponse chunk;
-    if (stream_) chunk.set_data(std::string(data_bytes_, '\0'));
-    const std::string bytes = chunk.SerializeAsString();
+    std::string bytes;
+    if (stream_) {
+      v1::StreamResponse chunk;
+      chunk.set_data(std::string(data_bytes_, '\0'));
+      bytes = chunk.SerializeAsString();
+    } else {
+      v1::TransformResponse response;
+      response.mutable_tensor()->set_data(std::string(data_bytes_, '\0'));
+      bytes = response.SerializeAsString();
+    }
     grpc::Slice slice(bytes);
     response_ = grpc::ByteBuffer(&slice, 1);
     StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
@@ -35,11 +42,18 @@ class HoldingServer::Call final : public grpc::ServerGenericBidiReactor {
  private:
   void OnReadDone(bool ok) override {
     if (!ok) return server_->Arrive(this);  // the client half-closed
-    v1::StreamRequest message;
+    // Unary requests are read as Applies, what the tests send.
+    v1::ApplyRequest unary;
+    v1::StreamRequest chunk;
     if (stream_ && grpc::SerializationTraits<v1::StreamRequest>::Deserialize(
-                       &request_, &message)
+                       &request_, &chunk)
                        .ok()) {
-      data_bytes_ += message.data().size();
+      data_bytes_ += chunk.data().size();
+    } else if (!stream_ &&
+               grpc::SerializationTraits<v1::ApplyRequest>::Deserialize(
+                   &request_, &unary)
+                   .ok()) {
+      data_bytes_ = unary.tensor().data().size();
     }
     StartRead(&request_);
   }

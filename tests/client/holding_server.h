@@ -1,8 +1,8 @@
 // A server that answers no call until `hold` calls have arrived, then all
 // of them at once: a client whose calls all succeed had `hold` in flight
-// together. It answers every method, with an empty message to a unary call
-// and, to a stream, one StreamResponse holding as many (zero) bytes as the
-// client's chunks carried; so the client must not verify the data.
+// together. It answers every method with as many (zero) bytes as the
+// request's data: to a unary call in a TransformResponse, to a stream in one
+// StreamResponse; so the client must not verify the data.
 //
 //   HoldingServer server(64);
 //   TensorClient client(MakeChannel(server.target()));

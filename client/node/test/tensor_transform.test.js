@@ -102,8 +102,38 @@ test('streams an array larger than the unary cap', async () => {
   assertSameBytes(await client.gradient(x, g), x.map((v, i) => (v > 0 ? g[i] : 0)));
 });
 
+test('results land in out, which may be x or overlap it', async () => {
+  const x = randomFloats(3 * CAP / 8, 20261129); // streams above the cap
+  const want = reluReference(x);
+  const out = new Float64Array(x.length);
+  assert.equal(await client.relu(x, { out }), out);
+  assertSameBytes(out, want);
+  const y = x.slice();
+  assert.equal(await client.relu(y, { inPlace: true, out: y }), y);
+  assertSameBytes(y, want);
+  const g = randomFloats(x.length, 20261130);
+  const h = g.slice();
+  await client.gradient(x, h, { out: h });
+  assertSameBytes(h, x.map((v, i) => (v > 0 ? g[i] : 0)));
+  const buffer = randomFloats(1000, 20261131);
+  const before = buffer.slice(0, 600);
+  await client.relu(buffer.subarray(0, 600), { out: buffer.subarray(400) });
+  assertSameBytes(buffer.slice(400), reluReference(before));
+  await assert.rejects(client.relu(x, { out: new Float32Array(x.length) }),
+    (e) => e instanceof TensorTransformError && e.code === grpc.status.INVALID_ARGUMENT);
+});
+
+test('streams arrays above streamAboveBytes whatever the unary limit', async () => {
+  // Sent unary, 3 MiB would meet the server's 1 MiB cap.
+  const streaming = new TensorTransformClient(target, { unaryLimitBytes: 2 ** 40, streamAboveBytes: CAP });
+  const x = randomFloats(3 * CAP / 8, 20261132);
+  assertSameBytes(await streaming.relu(x), reluReference(x));
+  streaming.close();
+});
+
 test('server rejections carry their status code', async () => {
-  const unaryOnly = new TensorTransformClient(target, { unaryLimitBytes: 2 ** 40, chunkBytes: 1 << 20 });
+  const unaryOnly = new TensorTransformClient(target,
+    { unaryLimitBytes: 2 ** 40, streamAboveBytes: 2 ** 40, chunkBytes: 1 << 20 });
   await assert.rejects(unaryOnly.relu(new Float32Array(CAP)),
     (e) => e instanceof TensorTransformError && e.code === grpc.status.RESOURCE_EXHAUSTED);
   unaryOnly.close();
