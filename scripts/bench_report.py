@@ -53,20 +53,27 @@ def goal(name, measured, limit, holds):
 
 def rpc_goals(echo, rows):
     """Goal 2: every RPC within 1.15x (unary) or 1.5x (streaming) of the TCP
-    echo of the same bytes. The floor is the faster of the two echoes (tests/perf/tcp_echo.cc:
-    pipelined, as a stream overlaps both ways, and store-and-forward, as a
-    unary reply cannot start before its request has arrived): the strictest
-    reading. Each (rpc, mode) is judged by its fastest method."""
-    floor = min(echo[style]["seconds_p50"]
-                for style in ("pipelined", "store_and_forward")) * 1000
+    echo of the same bytes (tests/perf/tcp_echo.cc), each mode against the
+    echo that moves bytes as it can: a stream overlaps both ways, like the
+    pipelined echo; a unary reply cannot start before its whole request has
+    arrived (gRPC's public API hands a unary handler the whole message), like
+    the store-and-forward echo. Each (rpc, mode) is judged by its fastest
+    method; the measured column also shows the ratio to the other echo."""
+    floors = {mode: echo[style]["seconds_p50"] * 1000 for mode, style in
+              (("unary", "store_and_forward"), ("stream", "pipelined"))}
     best = {}
     for r in rows:
         key = (r["rpc"], r["mode"])
         best[key] = min(best.get(key, float("inf")), r["latency_ms"]["p50"])
     limits = {"unary": 1.15, "stream": 1.5}
-    goals = [goal(f"{rpc} {mode}: p50 vs TCP echo ({floor:.0f} ms)",
-                  f"{ms:.0f} ms = {ms / floor:.2f}x",
-                  f"<= {limits[mode]}x", ms <= limits[mode] * floor)
+    other = {"unary": "stream", "stream": "unary"}
+    styles = {"unary": "store-and-forward", "stream": "pipelined"}
+    goals = [goal(f"{rpc} {mode}: p50 vs the {styles[mode]} TCP echo "
+                  f"({floors[mode]:.0f} ms)",
+                  f"{ms:.0f} ms = {ms / floors[mode]:.2f}x "
+                  f"({ms / floors[other[mode]]:.2f}x the "
+                  f"{styles[other[mode]]} echo)",
+                  f"<= {limits[mode]}x", ms <= limits[mode] * floors[mode])
              for (rpc, mode), ms in sorted(best.items())]
     for mode in ("unary", "stream"):
         a, i = best.get(("apply", mode)), best.get(("inplace", mode))

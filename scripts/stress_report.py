@@ -63,9 +63,17 @@ def shown(value):
     return "missing" if value is None else f"{value:g}"
 
 
-def row(criterion, measured, limit, holds):
+def row(criterion, measured, limit, holds, timing=False):
+    """timing: a criterion on the load's speed, which gates the run only
+    when asked (see main)."""
     return {"criterion": criterion, "measured": measured, "limit": limit,
-            "holds": bool(holds)}
+            "holds": bool(holds), "timing": timing}
+
+
+def verdict(r, judge_timing):
+    if r["holds"]:
+        return "yes"
+    return "**NO**" if judge_timing or not r["timing"] else "no (reported)"
 
 
 def load_rows(loads):
@@ -77,11 +85,11 @@ def load_rows(loads):
         row("load throughput under the peers vs undisturbed (mean of before "
             "and after)",
             f"{during['ok_per_s']:.0f} vs {calm_rate:.0f} calls/s = "
-            f"{share:.0%}", ">= 80%", share >= 0.8),
+            f"{share:.0%}", ">= 80%", share >= 0.8, timing=True),
         row("load p99 under the peers vs undisturbed",
             f"{during['p99_ms']:.2f} vs {calm_p99:.2f} ms = "
             f"{during['p99_ms'] / calm_p99:.2f}x", "<= 2x",
-            during["p99_ms"] <= 2 * calm_p99),
+            during["p99_ms"] <= 2 * calm_p99, timing=True),
         row("load calls failed under the peers",
             f"{during['errors']} of {during['calls']} "
             f"{json.dumps(during['status_codes'])}", "0",
@@ -183,7 +191,9 @@ def figures_table(loads, peers, ready):
     return lines
 
 
-def main(out):
+def main(out, judge_timing=True):
+    """Exits 1 when a criterion fails; the load's speed criteria count only
+    with judge_timing (STRESS_JUDGE_TIMING=1 in stress.sh)."""
     try:
         run = read_json(out, "run.json")
         loads = {n: load_figures(read_json(out, n + ".json")) for n in LOADS}
@@ -210,8 +220,9 @@ def main(out):
     md += ["", "| criterion | measured | limit | holds |",
            "| --- | --- | --- | --- |"]
     md += [f"| {r['criterion']} | {r['measured']} | {r['limit']} | "
-           f"{'yes' if r['holds'] else '**NO**'} |" for r in rows]
-    failed = [r["criterion"] for r in rows if not r["holds"]]
+           f"{verdict(r, judge_timing)} |" for r in rows]
+    failed = [r["criterion"] for r in rows
+              if not r["holds"] and (judge_timing or not r["timing"])]
     md += ["", "PASS" if not failed else f"FAIL: {len(failed)} of "
            f"{len(rows)} criteria: " + "; ".join(failed)]
     text = "\n".join(md) + "\n"
@@ -225,4 +236,5 @@ def main(out):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "build/stress"))
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "build/stress",
+                  os.environ.get("STRESS_JUDGE_TIMING", "0") == "1"))

@@ -54,7 +54,7 @@ METRICS = ("tensor_transform_in_flight_requests 0\n"
            "tensor_transform_in_flight_bytes 0\n")
 
 
-def judge(files, samples=SAMPLES, metrics=METRICS):
+def judge(files, samples=SAMPLES, metrics=METRICS, judge_timing=True):
     """(exit status, names of the failed criteria) for a run made of
     `files`."""
     with tempfile.TemporaryDirectory() as out:
@@ -69,7 +69,7 @@ def judge(files, samples=SAMPLES, metrics=METRICS):
         with open(os.path.join(out, "metrics_after.txt"), "w") as f:
             f.write(metrics)
         with contextlib.redirect_stdout(io.StringIO()):
-            status = stress_report.main(out)
+            status = stress_report.main(out, judge_timing)
         with open(os.path.join(out, "stress.json")) as f:
             criteria = json.load(f)["criteria"]
     return status, [c["criterion"] for c in criteria if not c["holds"]]
@@ -102,6 +102,13 @@ class StressReportTest(unittest.TestCase):
     def test_fails_throughput_below_80_percent(self):
         self.assertFails(changed(("disturbed.json",), load(47_000, 0, 3.0)),
                          "load throughput")
+
+    def test_reports_slow_load_without_failing_unless_judging_timing(self):
+        slow = changed(("disturbed.json",), load(47_000, 0, 4.1))
+        status, failed = judge(slow, judge_timing=False)
+        self.assertEqual(status, 0)
+        self.assertEqual(len(failed), 2, failed)
+        self.assertEqual(judge(slow)[0], 1)
 
     def test_fails_p99_above_twice_undisturbed(self):
         self.assertFails(changed(("disturbed.json",), load(54_000, 0, 4.1)),
