@@ -8,7 +8,9 @@ that tests running in parallel never collide. stop() sends SIGTERM and
 returns the exit status (0 after a clean drain); kill() is SIGKILL.
 """
 
+import contextlib
 import re
+import signal
 import subprocess
 import threading
 
@@ -43,6 +45,17 @@ class LiveServer:
         if self.process.poll() is None:
             self.process.terminate()
         return self._reap(timeout)
+
+    @contextlib.contextmanager
+    def paused(self):
+        """The server stopped (SIGSTOP) for the block: it reads and answers
+        nothing, so a call with a deadline can only end by exceeding it,
+        however late gRPC's timer fires on a busy machine."""
+        self.process.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            self.process.send_signal(signal.SIGCONT)
 
     def kill(self):
         self.process.kill()
