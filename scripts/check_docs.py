@@ -14,10 +14,11 @@ there is any:
 - flags: every --flag in a code span or a shell code block exists where it
   is attributed. A command's flags belong to its program: tensor_transform_
   server and tensor_transform_client (or a client command such as `load`
-  opening a code span) are asked with --helpfull; scripts/*.py with --help;
-  scripts/run.sh passes its flags to the client; another scripts/*.sh knows
-  the flags its opening comment names. Commands of other tools (cmake,
-  ctest, grpcurl, docker, ...) are not checked. A bare flag (`--listen`) is
+  opening a code span) are asked with --helpfull, scripts/*.py that use
+  argparse with --help; scripts/run.sh passes its flags to the client;
+  another script knows the flags its opening names (a shell script's first
+  comment, a Python script's text before its first import). Commands of
+  other tools (cmake, ctest, grpcurl, docker, ...) are not checked. A bare flag (`--listen`) is
   attributed by the last `<!-- flags: PROGRAM -->` comment before it
   (PROGRAM: tensor_transform_server, tensor_transform_client, a script's
   path, `any` for all of the above, or `none`); without one, `any`.
@@ -165,14 +166,18 @@ def help_flags(command):
     return set(FLAG.findall(result.stdout + result.stderr))
 
 
-def opening_comment(path):
+def opening_text(path):
+    """A script's usage as its opening says it: a shell script's first
+    comment, a Python script's text before its first import."""
     lines = path.read_text().split("\n")[1:]
-    comment = []
+    shell = path.suffix == ".sh"
+    opening = []
     for line in lines:
-        if not line.startswith("#"):
+        if (shell and not line.startswith("#")) or \
+                (not shell and re.match(r"^(import|from) ", line)):
             break
-        comment.append(line)
-    return "\n".join(comment)
+        opening.append(line)
+    return "\n".join(opening)
 
 
 class FlagBook:
@@ -198,9 +203,10 @@ class FlagBook:
         if program == "scripts/run.sh":
             return self.flags(CLIENT)
         path = REPO / program
-        if path.suffix == ".py":
+        # Only an argparse script is sure to answer --help without running.
+        if path.suffix == ".py" and "argparse" in path.read_text():
             return help_flags(["/usr/bin/python3", str(path), "--help"])
-        return set(FLAG.findall(opening_comment(path)))
+        return set(FLAG.findall(opening_text(path)))
 
 
 def program_of(word):
