@@ -274,7 +274,7 @@ def check_flags_in_page(page, book, problems):
                 for command in split_commands(content):
                     check_command(command, directive, False, book, report)
             continue
-        found = DIRECTIVE.search(content)
+        found = DIRECTIVE.search(text_outside_spans(content))
         if found:
             directive = found.group(1)
         for match in CODE_SPAN.finditer(content):
