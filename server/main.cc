@@ -4,6 +4,8 @@
 //
 //   tensor_transform_server --listen=127.0.0.1:0 --receive_timeout=30s
 //   -> stderr: tensor_transform_server listening on 127.0.0.1:41234
+//   tensor_transform_server --listen=127.0.0.1:0,unix:/tmp/tt.sock
+//   -> stderr: tensor_transform_server listening on 127.0.0.1:41234,unix:/tmp/tt.sock
 #include <signal.h>
 
 #include <cstdint>
@@ -15,6 +17,7 @@
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "core/allocator.h"
 #include "server/server.h"
@@ -31,7 +34,8 @@ const tensor_transform::server::ServerConfig& Defaults() {
 ABSL_FLAG(std::string, listen, Defaults().listen,
           "host:port to listen on; port 0 picks a free one (logged). "
           "Loopback by default: use 0.0.0.0:PORT or [::]:PORT to serve "
-          "other hosts");
+          "other hosts. unix:PATH listens on a Unix socket; several "
+          "addresses, comma-separated, serve alike: 127.0.0.1:0,unix:/tmp/tt.sock");
 ABSL_FLAG(int, threads, Defaults().threads,
           "threads of gRPC's synchronous services (reflection, channelz); "
           "more of their calls at once get RESOURCE_EXHAUSTED. 0: 4. The "
@@ -87,7 +91,8 @@ namespace {
 
 namespace ts = tensor_transform::server;
 
-// The address as bound: `listen`'s host with the port actually chosen.
+// The metrics endpoint's address as bound: `listen`'s host with the port
+// actually chosen.
 std::string BoundAddress(const std::string& listen, int port) {
   const std::string::size_type colon = listen.rfind(':');
   const std::string host =
@@ -107,7 +112,7 @@ void ParseFlags(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Serves ReLU and its gradient over gRPC "
       "(tensor_transform.v1.TensorTransform).\n"
-      "Usage: tensor_transform_server [--listen=host:port] "
+      "Usage: tensor_transform_server [--listen=host:port[,unix:PATH]] "
       "[--tls_cert=F --tls_key=F [--tls_client_ca=F]] [--metrics_listen=A] "
       "...");
   absl::ParseCommandLine(argc, argv);
@@ -163,9 +168,10 @@ int main(int argc, char** argv) {
     std::cerr << "tensor_transform_server: " << server.status() << std::endl;
     return 1;
   }
-  // Scripts parse this first line for the port.
+  // Scripts parse this first line for the port: the addresses as bound, in
+  // --listen's order and syntax.
   std::cerr << "tensor_transform_server listening on "
-            << BoundAddress(config.listen, (*server)->port()) << std::endl;
+            << absl::StrJoin((*server)->addresses(), ",") << std::endl;
   if ((*server)->metrics_port() != 0) {
     std::cerr << "tensor_transform_server metrics on "
               << BoundAddress(config.metrics_listen, (*server)->metrics_port())

@@ -11,11 +11,14 @@
 #include <chrono>
 #include <climits>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "proto/tensor_transform.grpc.pb.h"
 #include "server/admission/call_tracker.h"
@@ -91,8 +94,12 @@ absl::Status ValidateLimits(const ServerConfig& config) {
 }
 
 absl::Status ValidateConfig(const ServerConfig& config) {
-  if (config.listen.empty()) {
-    return absl::InvalidArgumentError("listen: empty, but host:port is needed");
+  for (absl::string_view address : absl::StrSplit(config.listen, ',')) {
+    if (address.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "listen: '", config.listen,
+          "' has an empty address, but each needs host:port or unix:PATH"));
+    }
   }
   if (config.threads < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -202,7 +209,8 @@ class RunningServerImpl final : public RunningServer {
 
   absl::Status Start(const ServerConfig& config,
                      std::shared_ptr<grpc::ServerCredentials> credentials);
-  int port() const override { return port_; }
+  int port() const override { return ports_.empty() ? 0 : ports_.front(); }
+  std::vector<std::string> addresses() const override;
   int metrics_port() const override {
     return http_ == nullptr ? 0 : http_->port();
   }
@@ -223,7 +231,8 @@ class RunningServerImpl final : public RunningServer {
   std::unique_ptr<TensorTransformService> service_;  // outlives server_
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsEndpoint> http_;
-  int port_ = 0;
+  std::vector<std::string> listen_;  // ServerConfig::listen, split
+  std::vector<int> ports_;           // the port gRPC bound for each
   std::atomic<bool> serving_{false};
   std::once_flag shutdown_once_;
 };
@@ -247,7 +256,12 @@ absl::Status RunningServerImpl::Start(
   grpc::EnableDefaultHealthCheckService(true);
   if (config.channelz) grpc::channelz::experimental::InitChannelzService();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen, std::move(credentials), &port_);
+  listen_ = absl::StrSplit(config.listen, ',');
+  // Sized once: the builder writes each port through its pointer.
+  ports_.assign(listen_.size(), 0);
+  for (size_t i = 0; i < listen_.size(); ++i) {
+    builder.AddListeningPort(listen_[i], credentials, &ports_[i]);
+  }
   // gRPC lets a second server share a port by default (SO_REUSEPORT),
   // silently splitting traffic with whatever holds it; refuse instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -257,7 +271,8 @@ absl::Status RunningServerImpl::Start(
   builder.experimental().SetInterceptorCreators(
       MakeInterceptorFactories(&tracker_));
   server_ = builder.BuildAndStart();
-  if (server_ == nullptr || port_ == 0) {
+  if (server_ == nullptr ||
+      std::find(ports_.begin(), ports_.end(), 0) != ports_.end()) {
     return absl::UnavailableError(absl::StrCat(
         "cannot listen on ", config.listen,
         " (address in use or not local, or certificates rejected)"));
@@ -296,6 +311,21 @@ void RunningServerImpl::Shutdown() {
     drained.Notify();
     end_watches.join();
   });
+}
+
+std::vector<std::string> RunningServerImpl::addresses() const {
+  std::vector<std::string> bound;
+  for (size_t i = 0; i < listen_.size(); ++i) {
+    // gRPC reports port 1 for a Unix socket; its path is its address.
+    if (absl::StartsWith(listen_[i], "unix:") ||
+        absl::StartsWith(listen_[i], "unix-abstract:")) {
+      bound.push_back(listen_[i]);
+      continue;
+    }
+    const std::string::size_type colon = listen_[i].rfind(':');
+    bound.push_back(absl::StrCat(listen_[i].substr(0, colon), ":", ports_[i]));
+  }
+  return bound;
 }
 
 std::vector<ComputedGauges::Gauge> RunningServerImpl::ScrapeGauges() const {

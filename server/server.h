@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -29,7 +30,10 @@ namespace tensor_transform::server {
 
 struct ServerConfig {
   // host:port; port 0 picks a free one (see RunningServer::port). Loopback
-  // by default: listening on every interface is a deliberate choice.
+  // by default: listening on every interface is a deliberate choice. Also
+  // unix:PATH (a Unix socket, for callers on the same host), and several
+  // addresses separated by commas, all serving the same service:
+  // "127.0.0.1:0,unix:/run/tensor-transform/tt.sock".
   std::string listen = "127.0.0.1:50051";
   // Threads of gRPC's synchronous services (reflection, channelz): calls of
   // them beyond this get RESOURCE_EXHAUSTED. 0: kDefaultSyncThreads. The
@@ -86,8 +90,12 @@ struct ServerConfig {
 class RunningServer {
  public:
   virtual ~RunningServer() = default;
-  // The bound port (the real one when ServerConfig::listen asked for 0).
+  // The bound port of the first address of ServerConfig::listen (the real
+  // one when it asked for 0).
   virtual int port() const = 0;
+  // Every address of ServerConfig::listen as bound, in its order: host:port
+  // with the port chosen for a 0; unix:PATH as given.
+  virtual std::vector<std::string> addresses() const = 0;
   // The metrics endpoint's bound port; 0 when there is none.
   virtual int metrics_port() const = 0;
   // Drains, idempotently: health turns NOT_SERVING, new calls are refused,
