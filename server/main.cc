@@ -5,7 +5,7 @@
 //   tensor_transform_server --listen=127.0.0.1:0 --receive_timeout=30s
 //   -> stderr: tensor_transform_server listening on 127.0.0.1:41234
 //   tensor_transform_server --listen=127.0.0.1:0,unix:/tmp/tt.sock
-//   -> stderr: tensor_transform_server listening on 127.0.0.1:41234,unix:/tmp/tt.sock
+//   -> ... listening on 127.0.0.1:41234,unix:/tmp/tt.sock
 #include <signal.h>
 
 #include <cstdint>
@@ -35,7 +35,8 @@ ABSL_FLAG(std::string, listen, Defaults().listen,
           "host:port to listen on; port 0 picks a free one (logged). "
           "Loopback by default: use 0.0.0.0:PORT or [::]:PORT to serve "
           "other hosts. unix:PATH listens on a Unix socket; several "
-          "addresses, comma-separated, serve alike: 127.0.0.1:0,unix:/tmp/tt.sock");
+          "addresses, comma-separated, serve alike: "
+          "127.0.0.1:0,unix:/tmp/tt.sock");
 ABSL_FLAG(int, threads, Defaults().threads,
           "threads of gRPC's synchronous services (reflection, channelz); "
           "more of their calls at once get RESOURCE_EXHAUSTED. 0: 4. The "

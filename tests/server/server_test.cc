@@ -53,8 +53,7 @@ TEST(StartServer, RejectsBadConfig) {
            }},
           {"negative threads", [](auto& c) { c.threads = -1; }},
           {"empty listen", [](auto& c) { c.listen = ""; }},
-          {"empty second address",
-           [](auto& c) { c.listen = "127.0.0.1:0,"; }},
+          {"empty second address", [](auto& c) { c.listen = "127.0.0.1:0,"; }},
           {"budget under 4 messages",
            [](auto& c) {
              c.memory_budget_bytes = 4 * c.max_message_bytes - 1;
@@ -121,10 +120,10 @@ TEST(StartServer, ServesTcpAndUnixSocketAlike) {
   config.listen = absl::StrCat("127.0.0.1:0,unix:", SocketPath());
   auto server = StartServer(config);
   ASSERT_TRUE(server.ok()) << server.status();
-  EXPECT_EQ((*server)->addresses(),
-            (std::vector<std::string>{
-                absl::StrCat("127.0.0.1:", (*server)->port()),
-                absl::StrCat("unix:", SocketPath())}));
+  EXPECT_EQ(
+      (*server)->addresses(),
+      (std::vector<std::string>{absl::StrCat("127.0.0.1:", (*server)->port()),
+                                absl::StrCat("unix:", SocketPath())}));
   for (const std::string& target : (*server)->addresses()) {
     EXPECT_TRUE(CallDescribe(target).ok()) << target;
   }
