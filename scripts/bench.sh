@@ -313,8 +313,10 @@ fi
 # Unix socket and over TCP and inline over both, from Python via shared
 # memory beside NumPy (client/python/bench/colocated.py) and inline over
 # both (bench.py), then 1 KiB calls from the C++ client via shared memory
-# and inline. One JSON object per line: {round, caller, transport, data},
-# data as the tool printed it (scripts/colocated_goals.py reads them).
+# and inline (`bench --modes=unary --shared_memory`: rows of modes unary and
+# shm). One JSON object per line: {round, caller, transport ("uds" or
+# "tcp"), data}, data as the tool printed it (scripts/colocated_goals.py
+# reads them).
 colocated_round() {
   local round=$1 uds=$2 tcp=$3 t target
   tagged() {
@@ -334,21 +336,17 @@ print(json.dumps({'round': $round, 'caller': sys.argv[1],
     2>>"$OUT/bench.log" | tagged kernel -
   for t in uds tcp; do
     if [ $t = uds ]; then target=$uds; else target=$tcp; fi
-    cpp --target="$target" --repeats="$REPEATS" --shared_memory |
-      tagged cpp shm_$t
-    cpp --target="$target" --repeats="$REPEATS" --modes=unary |
-      tagged cpp inline_$t
-    env -i "${python[@]}" --target="$target" | tagged python inline_$t
+    cpp --target="$target" --repeats="$REPEATS" --modes=unary --shared_memory |
+      tagged cpp $t
+    env -i "${python[@]}" --target="$target" | tagged python $t
   done
   env -i "$PY" "$ROOT/client/python/bench/colocated.py" \
     --package-dir="$BUILD_DIR/python" --target="$uds" --repeats="$REPEATS" |
-    tagged python shm_uds
+    tagged python uds
   for t in uds tcp; do
     if [ $t = uds ]; then target=$uds; else target=$tcp; fi
     cpp --target="$target" --shape=128 --repeats=200 --warmup=20 \
-      --shared_memory | tagged cpp shm_$t
-    cpp --target="$target" --shape=128 --repeats=200 --warmup=20 \
-      --modes=unary | tagged cpp inline_$t
+      --modes=unary --shared_memory | tagged cpp $t
   done
 }
 

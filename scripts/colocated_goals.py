@@ -10,7 +10,10 @@
              NumPy's np.maximum(x, 0, out=x) on the same array;
              client/python/bench/bench.py inline), and 1 KiB calls via shm
              and inline. colocated.json: a list of {round, caller,
-             transport, data}, data as each tool printed it.
+             transport ("uds", "tcp" or "-"), data}, data as each tool
+             printed it: bench rows of mode shm went through shared memory,
+             of mode unary inline; Python rows say "shm" or "in_process"
+             (NumPy), or nothing (inline).
 
 A caller's time is the median over the rounds of its p50; its ratio to the
 kernel (or, for 1 KiB, to the inline call) is the median over the rounds of
@@ -67,25 +70,34 @@ def kernel_rows(report):
     return rows
 
 
+def via(how, transport):
+    """"shm" / "inline" over "uds" / "tcp" as a TRANSPORTS key."""
+    return "in_process" if how == "in_process" else f"{how}_{transport}"
+
+
 def cpp_rows(rows, transport):
-    """The C++ client's bench rows of the transport's mode."""
-    mode = "shm" if transport.startswith("shm") else "unary"
+    """The C++ client's unary and shm bench rows."""
+    modes = {"shm": "shm", "unary": "inline"}
     out = []
     for r in rows:
-        if r["mode"] != mode:
+        if r["mode"] not in modes:
             continue
         elements = 1
         for n in r["shape"]:
             elements *= n
-        out.append({"rpc": r["rpc"], "method": r["method"],
+        out.append({"transport": via(modes[r["mode"]], transport),
+                    "rpc": r["rpc"], "method": r["method"],
                     "bytes": elements * 8, "seconds": r["latency_ms"]["p50"]
                     / 1e3, "verified": r["verified"]})
     return out
 
 
-def python_rows(rows):
-    return [{"caller": r.get("caller", "python"), "rpc": r["rpc"],
-             "method": r["method"], "bytes": LARGE,
+def python_rows(rows, transport):
+    """colocated.py's rows (python via shm, numpy in process) and bench.py's
+    (inline)."""
+    return [{"caller": r.get("caller", "python"),
+             "transport": via(r.get("transport", "inline"), transport),
+             "rpc": r["rpc"], "method": r["method"], "bytes": LARGE,
              "seconds": r["seconds_p50"], "verified": r["verified"]}
             for r in rows]
 
@@ -100,12 +112,9 @@ def rows(entries):
         elif e["caller"] == "cpp":
             got = cpp_rows(e["data"], e["transport"])
         else:
-            got = python_rows(e["data"])
-        for r in got:
-            caller = r.pop("caller", e["caller"])
-            transport = "in_process" if caller == "numpy" else e["transport"]
-            out.append(dict(r, round=e["round"], caller=caller,
-                            transport=transport))
+            got = python_rows(e["data"], e["transport"])
+        out += [dict({"caller": e["caller"], "transport": "-"}, **r,
+                     round=e["round"]) for r in got]
     return out
 
 

@@ -35,26 +35,41 @@ def bench_row(rpc, ms, mode, method="maximum", shape=(5000, 5000),
             "verified": verified}
 
 
-def cpp(rnd, transport, relu_ms, gradient_ms, shape=(5000, 5000)):
-    mode = "shm" if transport.startswith("shm") else "unary"
-    other = "unary" if mode == "shm" else "stream"
-    return {"round": rnd, "caller": "cpp", "transport": transport, "data": [
-        bench_row("inplace", relu_ms, mode, shape=shape),
-        # Faster, but neither the default method nor the transport's mode.
-        bench_row("inplace", relu_ms / 4, mode, "abs", shape),
-        bench_row("inplace", relu_ms / 4, other, shape=shape),
-        bench_row("gradient", gradient_ms, mode, "multiply", shape)]}
+def cpp(rnd, shm_ms, inline_ms, shape=(5000, 5000)):
+    """`bench --modes=unary --shared_memory` over UDS: (relu, gradient) ms
+    of each mode."""
+    return {"round": rnd, "caller": "cpp", "transport": "uds", "data": [
+        bench_row("inplace", shm_ms[0], "shm", shape=shape),
+        # Faster, but not the default method.
+        bench_row("inplace", shm_ms[0] / 4, "shm", "abs", shape),
+        bench_row("gradient", shm_ms[1], "shm", "multiply", shape),
+        bench_row("inplace", inline_ms[0], "unary", shape=shape),
+        bench_row("gradient", inline_ms[1], "unary", "multiply", shape),
+        # Not a mode the stage runs.
+        bench_row("inplace", shm_ms[0] / 4, "stream", shape=shape)]}
 
 
 def python(rnd, relu_s, gradient_s, numpy_s, verified=True):
-    return {"round": rnd, "caller": "python", "transport": "shm_uds",
+    return {"round": rnd, "caller": "python", "transport": "uds",
             "data": [
-                {"caller": "python", "rpc": "inplace", "method": "maximum",
-                 "seconds_p50": relu_s, "verified": verified},
-                {"caller": "python", "rpc": "gradient", "method": "multiply",
-                 "seconds_p50": gradient_s, "verified": True},
-                {"caller": "numpy", "rpc": "inplace", "method": "maximum",
+                {"caller": "python", "transport": "shm", "rpc": "inplace",
+                 "method": "maximum", "seconds_p50": relu_s,
+                 "verified": verified},
+                {"caller": "python", "transport": "shm", "rpc": "gradient",
+                 "method": "multiply", "seconds_p50": gradient_s,
+                 "verified": True},
+                {"caller": "numpy", "transport": "in_process",
+                 "rpc": "inplace", "method": "maximum",
                  "seconds_p50": numpy_s, "verified": True}]}
+
+
+def python_inline(rnd):
+    """bench.py's rows: no caller, no transport."""
+    return {"round": rnd, "caller": "python", "transport": "tcp", "data": [
+        {"client": "python_native", "rpc": rpc, "method": method,
+         "seconds_p50": 0.2, "verified": True}
+        for rpc, method in (("inplace", "maximum"),
+                            ("gradient", "multiply"))]}
 
 
 def run(cpp_ms=(8, 16, 8), python_s=(0.009, 0.012, 0.011), small_us=(50, 50),
@@ -65,16 +80,16 @@ def run(cpp_ms=(8, 16, 8), python_s=(0.009, 0.012, 0.011), small_us=(50, 50),
     for rnd, scale in ((1, 1), (2, 2), (3, 1)):
         entries += [
             kernel(rnd, 5 * scale, 4 * scale),
-            cpp(rnd, "shm_uds", cpp_ms[rnd - 1], 6 * scale),
-            cpp(rnd, "inline_uds", 150, 150),
+            cpp(rnd, (cpp_ms[rnd - 1], 6 * scale), (150, 150)),
             python(rnd, python_s[rnd - 1], 0.008 * scale, 0.04, verified),
-            cpp(rnd, "shm_uds", small_us[0] / 1e3, 0.05, (128,)),
-            cpp(rnd, "inline_uds", small_us[1] / 1e3, 0.05, (128,))]
+            python_inline(rnd),
+            cpp(rnd, (small_us[0] / 1e3, 0.05), (small_us[1] / 1e3, 0.05),
+                (128,))]
     return entries
 
 
 class ColocatedGoalsTest(unittest.TestCase):
-    def test_rows_keep_the_pools_in_place_cases_and_the_transports_mode(self):
+    def test_rows_keep_the_pools_in_place_cases_and_name_the_transport(self):
         rows = colocated_goals.rows(run())
         kernels = [r for r in rows if r["caller"] == "kernel"]
         self.assertEqual(sorted((r["rpc"], r["method"]) for r in kernels
@@ -82,12 +97,16 @@ class ColocatedGoalsTest(unittest.TestCase):
                          [("gradient", "multiply"), ("inplace", "abs"),
                           ("inplace", "maximum")])
         self.assertAlmostEqual(kernels[0]["seconds"], 0.005)
-        shm = [r for r in rows if r["transport"] == "shm_uds" and
-               r["caller"] == "cpp" and r["round"] == 1]
-        self.assertEqual(len(shm), 6)  # 3 rows of each size: no "unary"
-        self.assertEqual({r["bytes"] for r in shm}, {200_000_000, 1024})
-        numpy = [r for r in rows if r["caller"] == "numpy"]
-        self.assertEqual({r["transport"] for r in numpy}, {"in_process"})
+        cpp = [r for r in rows if r["caller"] == "cpp" and r["round"] == 1]
+        self.assertEqual(sorted({r["transport"] for r in cpp}),
+                         ["inline_uds", "shm_uds"])  # no stream rows
+        self.assertEqual(len(cpp), 10)
+        self.assertEqual({r["bytes"] for r in cpp}, {200_000_000, 1024})
+        by_caller = {(r["caller"], r["transport"]) for r in rows
+                     if r["caller"] in ("python", "numpy")}
+        self.assertEqual(by_caller, {("python", "shm_uds"),
+                                     ("numpy", "in_process"),
+                                     ("python", "inline_tcp")})
 
     def test_ratio_is_the_median_of_same_round_ratios_at_the_default_method(
             self):
@@ -100,10 +119,13 @@ class ColocatedGoalsTest(unittest.TestCase):
         seconds, ratio = cpp_shm["inplace"]
         self.assertAlmostEqual(seconds, 0.008)
         self.assertAlmostEqual(ratio, 1.6)
-        self.assertEqual([r["caller"] for r in table],
-                         ["kernel alone (core_benchmark)", "C++ client",
-                          "Python client", "NumPy np.maximum(x, 0, out=x)",
-                          "C++ client"])
+        self.assertEqual([(r["caller"], r["transport"]) for r in table],
+                         [("kernel alone (core_benchmark)", "-"),
+                          ("C++ client", "shared memory, UDS"),
+                          ("Python client", "shared memory, UDS"),
+                          ("NumPy np.maximum(x, 0, out=x)", "in process"),
+                          ("C++ client", "inline, UDS"),
+                          ("Python client", "inline, TCP loopback")])
 
     def test_goals_hold_within_their_limits(self):
         goals = colocated_goals.goals(run())

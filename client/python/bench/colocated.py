@@ -13,7 +13,7 @@ np.maximum(a, 0, out=a) on the same array in this process. In place,
 relu(relu(x)) == relu(x) and the gradient of a gradient is itself, so every
 repeat moves the same bytes. Each call's result is then checked bit for bit
 on fresh data. Prints one JSON list: rows with caller ("python" or
-"numpy"), transport ("shm" or "in process"), rpc ("inplace", "gradient"),
+"numpy"), transport ("shm" or "in_process"), rpc ("inplace", "gradient"),
 the method the server used, p50 / min seconds and whether the result
 matched. Needs a server started with --allow_shared_memory on this host.
 """
@@ -71,7 +71,7 @@ def run(client, shape, repeats):
                 relu_ok),
             row("python", "shm", "gradient", grad_info.method, times["grad"],
                 grad_ok),
-            row("numpy", "in process", "inplace", "maximum", times["numpy"],
+            row("numpy", "in_process", "inplace", "maximum", times["numpy"],
                 numpy_ok)]
 
 
