@@ -332,7 +332,7 @@ print(json.dumps({'round': $round, 'caller': sys.argv[1],
                 --package-dir="$BUILD_DIR/python" --repeats="$REPEATS"
                 --rpcs=inplace,gradient)
   "$BIN/core_benchmark" --benchmark_min_time=0.2 --benchmark_format=json \
-    --benchmark_filter="^(relu/float64/[a-z]+|gradient/float64/plain)/in/threads:$(nproc)\$" \
+    --benchmark_filter="^(relu/float64/[a-z]+|gradient/float64/plain)/in/threads:$(nproc)(/|\$)" \
     2>>"$OUT/bench.log" | tagged kernel -
   for t in uds tcp; do
     if [ $t = uds ]; then target=$uds; else target=$tcp; fi
