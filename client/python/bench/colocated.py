@@ -18,18 +18,14 @@ the method the server used, p50 / min seconds and whether the result
 matched. Needs a server started with --allow_shared_memory on this host.
 """
 
-import argparse
 import functools
-import importlib
 import json
-import os
 import statistics
-import sys
 import time
 
 import numpy as np
 
-from bench import checked
+from bench import arguments, checked, import_package
 
 
 def row(caller, transport, rpc, method, seconds, verified):
@@ -76,18 +72,10 @@ def run(client, shape, repeats):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--target", required=True)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser = arguments(__doc__.splitlines()[0])
     parser.add_argument("--shape", default="5000x5000")
-    parser.add_argument("--package-dir", help="where tensor_transform is")
-    parser.add_argument("--pure", action="store_true")
     args = parser.parse_args()
-    if args.package_dir:
-        sys.path.insert(0, args.package_dir)
-    if args.pure:
-        os.environ["TENSOR_TRANSFORM_PURE_PYTHON"] = "1"
-    tt = importlib.import_module("tensor_transform")
+    tt = import_package(args)
     shape = tuple(int(n) for n in args.shape.split("x"))
     with tt.Client(args.target, timeout=600) as client:
         rows = run(client, shape, args.repeats)
