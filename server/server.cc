@@ -24,6 +24,7 @@
 #include "server/admission/call_tracker.h"
 #include "server/admission/memory_budget.h"
 #include "server/rpc/service.h"
+#include "server/shm/registry.h"
 #include "server/telemetry/computed_gauges.h"
 #include "server/telemetry/metrics.h"
 #include "server/telemetry/metrics_endpoint.h"
@@ -201,7 +202,9 @@ class ReflectionOption final : public grpc::ServerBuilderOption {
 
 class RunningServerImpl final : public RunningServer {
  public:
-  explicit RunningServerImpl(const ServerConfig& config);
+  // `shared_memory`: null when the feature is off.
+  RunningServerImpl(const ServerConfig& config,
+                    std::unique_ptr<shm::Registry> shared_memory);
   ~RunningServerImpl() override {
     Shutdown();
     Wait();
@@ -228,6 +231,7 @@ class RunningServerImpl final : public RunningServer {
   Metrics metrics_;
   ComputedGauges gauges_{[this] { return ScrapeGauges(); }};
   CallTracker tracker_;
+  std::unique_ptr<shm::Registry> shared_memory_;     // outlives service_
   std::unique_ptr<TensorTransformService> service_;  // outlives server_
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsEndpoint> http_;
@@ -237,15 +241,18 @@ class RunningServerImpl final : public RunningServer {
   std::once_flag shutdown_once_;
 };
 
-RunningServerImpl::RunningServerImpl(const ServerConfig& config)
+RunningServerImpl::RunningServerImpl(
+    const ServerConfig& config, std::unique_ptr<shm::Registry> shared_memory)
     : grace_period_(config.grace_period),
       budget_(HandlerShare(config.memory_budget_bytes)),
-      tracker_(&budget_, &metrics_) {
+      tracker_(&budget_, &metrics_),
+      shared_memory_(std::move(shared_memory)) {
   ServiceConfig service_config;
   service_config.max_message_bytes = config.max_message_bytes;
   service_config.receive_timeout = config.receive_timeout;
   service_config.guard = &tracker_;
   service_config.budget = &budget_;
+  service_config.shared_memory = shared_memory_.get();
   service_ = std::make_unique<TensorTransformService>(service_config);
 }
 
@@ -297,14 +304,16 @@ void RunningServerImpl::Shutdown() {
     // Every service NOT_SERVING, Watch streams told at once, before the
     // listener closes: load balancers stop sending here.
     server_->GetHealthCheckService()->Shutdown();
-    // Watch streams never end on their own: once they have had the time to
-    // deliver NOT_SERVING (ending them at once could drop it), they are
-    // cancelled, so that the drain waits only for real work.
+    // Watch streams and shared-memory leases never end on their own: once
+    // they have had the time to deliver NOT_SERVING (ending them at once
+    // could drop it), they are ended, so that the drain waits only for real
+    // work (which holds the regions it computes in).
     absl::Notification drained;
     std::thread end_watches([&] {
       if (!drained.WaitForNotificationWithTimeout(
               std::min(kWatchDelivery, grace_period_))) {
         tracker_.EndHealthWatches();
+        service_->EndLeases();
       }
     });
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace_period_));
@@ -331,23 +340,33 @@ std::vector<std::string> RunningServerImpl::addresses() const {
 std::vector<ComputedGauges::Gauge> RunningServerImpl::ScrapeGauges() const {
   const ProcessMemory memory = ReadProcessMemory();
   const auto idle = static_cast<int64_t>(service_->idle_output_bytes());
-  return {{"tensor_transform_in_flight_bytes",
-           "Payload bytes reserved by calls in flight (admission control).",
-           static_cast<double>(budget_.in_use() - idle)},
-          {"tensor_transform_idle_buffer_bytes",
-           "Idle pooled output buffers, reserved in the memory budget too.",
-           static_cast<double>(idle)},
-          {"tensor_transform_in_flight_bytes_peak", "Highest in_flight_bytes.",
-           static_cast<double>(budget_.peak())},
-          {"tensor_transform_memory_budget_bytes",
-           "The handlers' share of --memory_budget_bytes.",
-           static_cast<double>(budget_.limit())},
-          {"tensor_transform_serving", "1 while serving, 0 once draining.",
-           serving_ ? 1.0 : 0.0},
-          {"process_resident_memory_bytes", "Resident set size (VmRSS).",
-           static_cast<double>(memory.resident_bytes)},
-          {"process_resident_memory_peak_bytes", "Peak resident set (VmHWM).",
-           static_cast<double>(memory.peak_resident_bytes)}};
+  std::vector<ComputedGauges::Gauge> gauges = {
+      {"tensor_transform_in_flight_bytes",
+       "Payload bytes reserved by calls in flight (admission control).",
+       static_cast<double>(budget_.in_use() - idle)},
+      {"tensor_transform_idle_buffer_bytes",
+       "Idle pooled output buffers, reserved in the memory budget too.",
+       static_cast<double>(idle)},
+      {"tensor_transform_in_flight_bytes_peak", "Highest in_flight_bytes.",
+       static_cast<double>(budget_.peak())},
+      {"tensor_transform_memory_budget_bytes",
+       "The handlers' share of --memory_budget_bytes.",
+       static_cast<double>(budget_.limit())},
+      {"tensor_transform_serving", "1 while serving, 0 once draining.",
+       serving_ ? 1.0 : 0.0},
+      {"process_resident_memory_bytes", "Resident set size (VmRSS).",
+       static_cast<double>(memory.resident_bytes)},
+      {"process_resident_memory_peak_bytes", "Peak resident set (VmHWM).",
+       static_cast<double>(memory.peak_resident_bytes)}};
+  if (shared_memory_ != nullptr) {
+    gauges.push_back({"tensor_transform_shared_memory_regions",
+                      "Shared-memory regions registered and mapped.",
+                      static_cast<double>(shared_memory_->regions())});
+    gauges.push_back({"tensor_transform_shared_memory_bytes",
+                      "Bytes of the registered shared-memory regions.",
+                      static_cast<double>(shared_memory_->mapped_bytes())});
+  }
+  return gauges;
 }
 
 }  // namespace
@@ -358,7 +377,14 @@ absl::StatusOr<std::unique_ptr<RunningServer>> StartServer(
   if (!valid.ok()) return valid;
   auto credentials = MakeServerCredentials(config.security);
   if (!credentials.ok()) return credentials.status();
-  auto server = std::make_unique<RunningServerImpl>(config);
+  std::unique_ptr<shm::Registry> shared_memory;
+  if (config.shared_memory.enabled) {
+    auto registry = shm::Registry::Create(config.shared_memory);
+    if (!registry.ok()) return registry.status();
+    shared_memory = *std::move(registry);
+  }
+  auto server =
+      std::make_unique<RunningServerImpl>(config, std::move(shared_memory));
   absl::Status started = server->Start(config, *std::move(credentials));
   if (!started.ok()) return started;
   return server;

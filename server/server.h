@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/security/security.h"
+#include "server/shm/options.h"
 
 namespace tensor_transform::server {
 
@@ -82,6 +83,9 @@ struct ServerConfig {
   // grpc.reflection.v1alpha.ServerReflection, so that tools list and call
   // the service without its .proto.
   bool reflection = true;
+  // Shared-memory tensors for clients on this host (docs/shared-memory.md):
+  // off unless shared_memory.enabled.
+  SharedMemoryOptions shared_memory;
   // grpc.channelz.v1.Channelz. gRPC registers it process-wide: once one
   // server asked for it, every server started later in the process has it.
   bool channelz = false;
@@ -107,8 +111,8 @@ class RunningServer {
 };
 
 // InvalidArgument for a bad config; NotFound / PermissionDenied for
-// unreadable TLS or token files; Unavailable when an address cannot be
-// bound or gRPC rejects the certificates.
+// unreadable TLS or token files or shared-memory directory; Unavailable when an
+// address cannot be bound or gRPC rejects the certificates.
 absl::StatusOr<std::unique_ptr<RunningServer>> StartServer(
     const ServerConfig& config);
 
