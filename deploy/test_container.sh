@@ -123,7 +123,7 @@ test_shared_memory_pod() {
   local hardened=(--read-only --cap-drop=ALL --security-opt=no-new-privileges)
   for volume in shm socket; do
     podman volume create --opt type=tmpfs --opt device=tmpfs \
-      --opt o=size=64m,uid=10001,gid=10001,mode=0700 "$pod-$volume" \
+      --opt o=nr_blocks=16384,uid=10001,gid=10001,mode=0700 "$pod-$volume" \
       >>"$WORK/podman.log" 2>&1
   done
   podman pod create --name "$pod" --share net >>"$WORK/podman.log" 2>&1

@@ -258,9 +258,9 @@ class SidecarTest(unittest.TestCase):
         mounts = {v.split(":")[1]: v.split(":")[0] for v in server["volumes"]}
         self.assertEqual(sorted(mounts), sorted(self.mounts(self.server)))
         self.assertEqual(sorted(app["volumes"]), sorted(server["volumes"]))
-        self.assertEqual(app["network_mode"], "service:tensor-transform")
         self.assertEqual(app["environment"]["TT_TARGET"],
                          f"unix:{self.socket(server['command'])}")
+        self.assertIn('--target="$$TT_TARGET"', app["command"][-1])
         self.assertEqual(app["depends_on"]["tensor-transform"]["condition"],
                          "service_healthy")
         # Where the image's HEALTHCHECK calls it.
