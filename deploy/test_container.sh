@@ -121,6 +121,7 @@ test_shared_memory_pod() {
   local pod="tt-shm-$$" socket=/run/tensor-transform/tt.sock target out
   local volumes=(-v "$pod-shm:/dev/shm" -v "$pod-socket:/run/tensor-transform")
   local hardened=(--read-only --cap-drop=ALL --security-opt=no-new-privileges)
+  # 64 MiB each, in 4 KiB pages: podman takes size= for a disk quota.
   for volume in shm socket; do
     podman volume create --opt type=tmpfs --opt device=tmpfs \
       --opt o=nr_blocks=16384,uid=10001,gid=10001,mode=0700 "$pod-$volume" \
