@@ -174,9 +174,9 @@ class SharedMemoryTest(unittest.TestCase):
         def work(index):
             rng = np.random.default_rng(SEED + index)
             try:
-                x = self.client.shared_empty((64, 96))
-                g = self.client.shared_empty((64, 96))
-                out = self.client.shared_empty((64, 96))
+                # One region each (a lease holds 16 by default), three
+                # operands in it.
+                x, g, out = self.client.shared_empty((3, 64, 96))
                 for call in range(12):
                     xs = rng.uniform(-1, 1, x.shape)
                     gs = rng.uniform(-1, 1, x.shape)
