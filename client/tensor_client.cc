@@ -423,7 +423,9 @@ absl::Status TensorClient::StartCallInto(
     StartStream(spec, buffers, result, std::move(context), cq, std::move(done));
     return absl::OkStatus();
   }
-  const SharedCallPlan shared = plan->value_or(SharedCallPlan{spec.rpc});
+  SharedCallPlan inline_plan;  // every operand as bytes
+  inline_plan.rpc = spec.rpc;
+  const SharedCallPlan shared = plan->value_or(inline_plan);
   const Clock::time_point start = Clock::now();
   const grpc::ByteBuffer request = UnaryRequest(spec, buffers, shared);
   result->serialize_ns = NanosSince(start);

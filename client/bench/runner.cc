@@ -130,7 +130,7 @@ absl::StatusOr<std::unique_ptr<SharedMemoryRegion>> SharedRegion(
     TensorClient& client, const BenchConfig& config, const std::string& x) {
   if (std::find(config.modes.begin(), config.modes.end(),
                 Mode::kSharedMemory) == config.modes.end()) {
-    return nullptr;
+    return std::unique_ptr<SharedMemoryRegion>();
   }
   absl::StatusOr<std::unique_ptr<SharedMemoryRegion>> region =
       SharedMemoryRegion::Create(client, 2 * OutputOffset(x.size()));

@@ -69,7 +69,7 @@ void Call(const std::string& target, int i, const v1::Tensor& x,
   std::lock_guard<std::mutex> lock(outcome->mu);
   ++outcome->codes[status.error_code()];
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
-      !IsReclaimedConnection(status)) {
+      !test_support::IsReclaimedConnection(status)) {
     ADD_FAILURE() << "unavailable, but not for a reclaimed connection: "
                   << status.error_message();
   }

@@ -193,6 +193,32 @@ TEST_F(SharedMemoryRpcsTest, RegionTruncatedBeforeACallIsFailedPrecondition) {
   EXPECT_EQ(Apply(SharedApply("r", 0, 512)), grpc::StatusCode::OK);
 }
 
+// The memory budget bounds what the server holds; tensors in shared memory
+// are the client's memory.
+TEST_F(SharedMemoryRpcsTest, SharedOperandsAreNotChargedToTheBudget) {
+  ServerConfig config;
+  config.shared_memory.enabled = true;
+  config.max_message_bytes = int64_t{1} << 20;
+  config.memory_budget_bytes = int64_t{4} << 20;  // handlers: 3 MiB
+  Start(config);
+  constexpr int64_t kElements = int64_t{1} << 20;  // 8 MiB of FLOAT64
+  ShmObject object(dir_, "tensor_transform_a", 2 * 8 * kElements);
+  LeaseHolder lease(stub());
+  ASSERT_TRUE(RegisterRegion(stub(), lease.token(), "r", object.key(), 0,
+                             2 * 8 * kElements)
+                  .ok());
+  v1::ApplyRequest request = SharedApply("r", 0, kElements);
+  grpc::ClientContext context;
+  v1::TransformResponse response;
+  const grpc::Status status = stub().ApplyInPlace(&context, request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  *request.mutable_output() = Ref("r", 8 * kElements, 8 * kElements);
+  EXPECT_EQ(Apply(request), grpc::StatusCode::OK);
+  // An inline result needs an 8 MiB buffer of the server's own.
+  request.clear_output();
+  EXPECT_EQ(Apply(request), grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
 TEST_F(SharedMemoryRpcsTest, EndedLeaseTakesItsRegionsAlong) {
   ShmObject object(dir_, "tensor_transform_a", 4096);
   LeaseHolder kept(stub());
@@ -217,7 +243,7 @@ TEST_F(SharedMemoryRpcsTest, DrainEndsLeases) {
   ASSERT_FALSE(lease.token().empty());
   server().Shutdown();
   server().Wait();  // the lease does not hold the drain for its whole grace
-  EXPECT_EQ(lease.Cancel().error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(lease.Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
 }  // namespace

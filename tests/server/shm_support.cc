@@ -53,16 +53,19 @@ LeaseHolder::LeaseHolder(v1::TensorTransform::Stub& stub) {
   if (reader_->Read(&response)) {
     token_ = response.lease();
   } else {
-    status_ = reader_->Finish();
-    finished_ = true;
+    Finish();
   }
 }
 
 LeaseHolder::~LeaseHolder() { Cancel(); }
 
 grpc::Status LeaseHolder::Cancel() {
+  if (!finished_) context_.TryCancel();
+  return Finish();
+}
+
+grpc::Status LeaseHolder::Finish() {
   if (!finished_) {
-    context_.TryCancel();
     v1::SystemSharedMemoryLeaseResponse more;
     while (reader_->Read(&more)) {
     }
@@ -115,11 +118,15 @@ v1::Tensor SharedTensor(v1::DType dtype, const std::vector<int64_t>& shape,
 }
 
 void SharedMemoryServerTest::Start(bool enabled) {
+  ServerConfig config;
+  config.shared_memory.enabled = enabled;
+  Start(config);
+}
+
+void SharedMemoryServerTest::Start(ServerConfig config) {
   stub_.reset();
   server_.reset();
-  ServerConfig config;
   config.listen = "127.0.0.1:0";
-  config.shared_memory.enabled = enabled;
   config.shared_memory.dir = dir_.path();
   absl::StatusOr<std::unique_ptr<RunningServer>> server = StartServer(config);
   ASSERT_TRUE(server.ok()) << server.status();

@@ -75,6 +75,8 @@ class LeaseHolder {
   const std::string& token() const { return token_; }
   // Cancels the call and returns its status (once the call ended).
   grpc::Status Cancel();
+  // Waits for the server to end the call; its status.
+  grpc::Status Finish();
 
  private:
   grpc::ClientContext context_;
@@ -109,6 +111,8 @@ class SharedMemoryServerTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(/*enabled=*/true); }
   void Start(bool enabled);
+  // `config` with listen and shared_memory.dir set here.
+  void Start(ServerConfig config);
   v1::TensorTransform::Stub& stub() { return *stub_; }
   RunningServer& server() { return *server_; }
 

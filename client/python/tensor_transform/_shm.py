@@ -202,8 +202,9 @@ def _create_and_map(key, nbytes):
         # Allocated now: a /dev/shm too small fails here, not with SIGBUS
         # at the first write.
         os.posix_fallocate(fd, 0, nbytes)
-        return mmap.mmap(fd, nbytes, mmap.MAP_SHARED | mmap.MAP_POPULATE,
-                         mmap.PROT_READ | mmap.PROT_WRITE)
+        # MAP_POPULATE (Python 3.10+): mapped now, not page by page.
+        flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+        return mmap.mmap(fd, nbytes, flags, mmap.PROT_READ | mmap.PROT_WRITE)
     except OSError:
         os.unlink(path)
         raise

@@ -10,7 +10,6 @@ payload moves.
 import gc
 import os
 import tempfile
-import threading
 import time
 import unittest
 
@@ -21,7 +20,7 @@ import tensor_transform as tt
 from tensor_transform import tensor_transform_pb2 as pb
 from live_server import LiveServer
 from tensor_transform_test import (DTYPES, assert_same_bits, grad_reference,
-                                   relu_reference)
+                                   relu_reference, run_in_threads)
 
 SEED = 20261130
 CAP = 1 << 20
@@ -169,36 +168,24 @@ class SharedMemoryTest(unittest.TestCase):
         assert_same_bits(self, a, want)
 
     def test_eight_threads_share_one_client(self):
-        failures, results = [], {}
-
-        def work(index):
+        def work(index, results):
             rng = np.random.default_rng(SEED + index)
-            try:
-                x = self.client.shared_empty((64, 96))
-                g = self.client.shared_empty((64, 96))
-                out = self.client.shared_empty((64, 96))
-                for call in range(12):
-                    xs = rng.uniform(-1, 1, x.shape)
-                    gs = rng.uniform(-1, 1, x.shape)
-                    x[:], g[:] = xs, gs
-                    self.client.relu(x, out=out)
-                    ok = np.array_equal(out, relu_reference(xs))
-                    self.client.relu_grad(x, upstream=g, out=out)
-                    ok &= np.array_equal(out, grad_reference(xs, gs))
-                    self.client.relu(x, out=x)
-                    ok &= np.array_equal(x, relu_reference(xs))
-                    results[(index, call)] = ok
-            except Exception as e:  # reported below, with the thread
-                failures.append((index, e))
+            # One region each (a lease holds 16 by default), three operands
+            # in it.
+            x, g, out = self.client.shared_empty((3, 64, 96))
+            for call in range(12):
+                xs = rng.uniform(-1, 1, x.shape)
+                gs = rng.uniform(-1, 1, x.shape)
+                x[:], g[:] = xs, gs
+                self.client.relu(x, out=out)
+                ok = np.array_equal(out, relu_reference(xs))
+                self.client.relu_grad(x, upstream=g, out=out)
+                ok &= np.array_equal(out, grad_reference(xs, gs))
+                self.client.relu(x, out=x)
+                ok &= np.array_equal(x, relu_reference(xs))
+                results[(index, call)] = ok
 
-        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        self.assertEqual(failures, [])
-        self.assertEqual(len(results), 8 * 12)
-        self.assertTrue(all(results.values()), results)
+        run_in_threads(self, work, threads=8, calls=12)
 
     def test_regions_go_with_their_arrays_and_their_client(self):
         before = self.regions()
