@@ -115,8 +115,13 @@ namespace {
 
 namespace ts = tensor_transform::server;
 
-// The address as bound: `listen`'s host with the port actually chosen.
+// The address as bound: `listen`'s host with the port actually chosen; a
+// Unix socket's address as given (it has no port).
 std::string BoundAddress(const std::string& listen, int port) {
+  if (absl::StartsWith(listen, "unix:") ||
+      absl::StartsWith(listen, "unix-abstract:")) {
+    return listen;
+  }
   const std::string::size_type colon = listen.rfind(':');
   const std::string host =
       colon == std::string::npos ? listen : listen.substr(0, colon);
