@@ -121,7 +121,8 @@ namespace {
 namespace ts = tensor_transform::server;
 
 // The metrics endpoint's address as bound: `listen`'s host with the port
-// actually chosen.
+// actually chosen. (The gRPC addresses come from RunningServer::addresses,
+// which knows Unix sockets.)
 std::string BoundAddress(const std::string& listen, int port) {
   const std::string::size_type colon = listen.rfind(':');
   const std::string host =
