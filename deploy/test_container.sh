@@ -133,25 +133,34 @@ test_shared_memory_pod() {
     "${hardened[@]}" --health-interval=disable "$IMAGE" \
     "--listen=unix:$socket,127.0.0.1:50051" --allow_shared_memory \
     >>"$WORK/podman.log" 2>&1
+  # client PODMAN_FLAGS... -- CLIENT_ARGS...: the image's client in the pod.
   client() {
-    podman run --rm --pod "$pod" "${hardened[@]}" \
-      --entrypoint tensor_transform_client "$IMAGE" "$@"
+    local flags=()
+    while [ "$1" != -- ]; do flags+=("$1"); shift; done
+    shift
+    podman run --rm --pod "$pod" "${hardened[@]}" "${flags[@]}" \
+      --health-interval=disable --entrypoint tensor_transform_client \
+      "$IMAGE" "$@"
   }
   for _ in $(seq 100); do
     podman exec "$pod-server" tensor_transform_client health \
       --target="unix:$socket" >/dev/null 2>&1 && break
     sleep 0.2
   done
+  podman exec "$pod-server" tensor_transform_client health \
+    --target="unix:$socket" || fail "the server in $pod is not serving"
   for target in "unix:$socket" 127.0.0.1:50051; do
-    out="$(client "${volumes[@]}" bench --shared_memory --target="$target" \
-      --shape=512x512 --repeats=3 --format=json)" ||
+    out="$(client "${volumes[@]}" -- bench --shared_memory \
+      --target="$target" --shape=512x512 --repeats=3 --format=json)" || {
+      podman logs "$pod-server" 2>&1 | tail -5 >&2
       fail "bench --shared_memory --target=$target"
+    }
     check_shm_rows <<<"$out" || fail "not verified through shared memory: $out"
     log "bench --shared_memory --target=$target: every result verified"
   done
   [ -z "$(podman exec "$pod-server" ls -A /dev/shm)" ] ||
     fail "regions left in /dev/shm: $(podman exec "$pod-server" ls -A /dev/shm)"
-  if out="$(client -v "$pod-socket:/run/tensor-transform" bench \
+  if out="$(client -v "$pod-socket:/run/tensor-transform" -- bench \
     --shared_memory --target="unix:$socket" --shape=512x512 --repeats=1 2>&1)"; then
     fail "bench --shared_memory succeeded without the shared /dev/shm"
   fi
