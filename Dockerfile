@@ -7,6 +7,14 @@
 #
 # The image also carries tensor_transform_client: HEALTHCHECK uses it, and
 # `docker exec` can bench or describe the server from inside.
+#
+# As a sidecar sharing tensors through shared memory (docs/shared-memory.md;
+# deploy/k8s/sidecar/, deploy/compose.sidecar.yaml): mount one tmpfs at
+# /dev/shm in the app and here, and a shared volume at /run/tensor-transform
+# for the Unix socket, then
+#   docker run ... tensor-transform \
+#     --listen=unix:/run/tensor-transform/tt.sock,127.0.0.1:50051 \
+#     --allow_shared_memory
 # deploy/test_container.sh builds and tests it with podman (no Docker engine
 # needed).
 
@@ -55,8 +63,11 @@ RUN apt-get update \
       /tmp/runtime-packages \
  && groupadd --system --gid 10001 tensor \
  && useradd --system --uid 10001 --gid 10001 --no-create-home \
-      --shell /usr/sbin/nologin tensor
+      --shell /usr/sbin/nologin tensor \
+ && install -d -o 10001 -g 10001 -m 0700 /run/tensor-transform
 COPY --from=build /out/ /usr/local/bin/
+# /run/tensor-transform: where a sidecar's Unix socket goes; a volume
+# mounted there starts with this owner (Docker and podman copy it up).
 USER 10001:10001
 # Transparent huge pages for glibc's heap: payload buffers fault in 2 MiB at
 # a time (core/allocator.h; README "Performance: the RPC path").

@@ -11,6 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/generic_call.h"
+#include "client/shared_call.h"
+#include "client/shared_memory_registry.h"
 #include "proto/tensor_slices.h"
 #include "proto/wire.h"
 
@@ -24,7 +26,9 @@ constexpr std::pair<Rpc, absl::string_view> kRpcNames[] = {
     {Rpc::kApplyInPlace, "inplace"},
     {Rpc::kGradient, "gradient"}};
 constexpr std::pair<Mode, absl::string_view> kModeNames[] = {
-    {Mode::kUnary, "unary"}, {Mode::kStream, "stream"}};
+    {Mode::kUnary, "unary"},
+    {Mode::kStream, "stream"},
+    {Mode::kSharedMemory, "shm"}};
 
 template <typename E, size_t N>
 absl::string_view NameOf(const std::pair<E, absl::string_view> (&names)[N],
@@ -90,41 +94,55 @@ grpc::Slice Referenced(absl::Span<const uint8_t> data) {
 }
 
 // Appends Tensor field `field` with `spec`'s dtype and shape and `data`,
-// referenced.
-void AppendTensor(int field, const CallSpec& spec,
-                  absl::Span<const uint8_t> data,
-                  std::vector<grpc::Slice>* out) {
+// referenced; or, when the data lies in shared memory (`ref`), sets
+// `*in_rest`, a field of the request's other fields, to the tensor naming
+// it: such a tensor has no data field at all.
+void AddTensor(int field, const CallSpec& spec, absl::Span<const uint8_t> data,
+               const std::optional<v1::SharedMemoryRef>& ref,
+               v1::Tensor* in_rest, std::vector<grpc::Slice>* out) {
   v1::Tensor tensor;
   tensor.set_dtype(wire::DTypeToProto(spec.dtype));
   tensor.mutable_shape()->Add(spec.shape.begin(), spec.shape.end());
+  if (ref) {
+    *tensor.mutable_shared_memory() = *ref;
+    *in_rest = std::move(tensor);
+    return;
+  }
   tensor_slices::AppendTensor(field, tensor, {Referenced(data)}, out);
 }
 
-// Appends a `Request`'s fields other than its tensors: relu and the method.
+// Completes a request's other fields (relu, the method, the output region
+// when there is one) and appends them.
 template <typename Request>
-void AppendTransformAndMethod(const CallSpec& spec,
-                              std::vector<grpc::Slice>* out) {
-  Request rest;
-  rest.mutable_transform()->mutable_relu();
-  rest.set_method(ToProto(spec.method));
-  tensor_slices::AppendMessage(rest, out);
+void AppendRest(const CallSpec& spec,
+                const std::optional<v1::SharedMemoryRef>& output, Request* rest,
+                std::vector<grpc::Slice>* out) {
+  rest->mutable_transform()->mutable_relu();
+  rest->set_method(ToProto(spec.method));
+  if (output) *rest->mutable_output() = *output;
+  tensor_slices::AppendMessage(*rest, out);
 }
 
-// The unary request of `spec`, its tensors' data referring to `buffers`.
-grpc::ByteBuffer UnaryRequest(const CallSpec& spec,
-                              const CallBuffers& buffers) {
+// The unary request of `spec`, its tensors' data referring to `buffers`, or
+// to shared memory where `plan` says.
+grpc::ByteBuffer UnaryRequest(const CallSpec& spec, const CallBuffers& buffers,
+                              const SharedCallPlan& plan) {
   std::vector<grpc::Slice> slices;
   if (spec.rpc == Rpc::kGradient) {
-    AppendTensor(v1::GradientRequest::kXFieldNumber, spec, buffers.x, &slices);
+    v1::GradientRequest rest;
+    AddTensor(v1::GradientRequest::kXFieldNumber, spec, buffers.x, plan.x,
+              plan.x ? rest.mutable_x() : nullptr, &slices);
     if (!buffers.upstream.empty()) {
-      AppendTensor(v1::GradientRequest::kUpstreamFieldNumber, spec,
-                   buffers.upstream, &slices);
+      AddTensor(v1::GradientRequest::kUpstreamFieldNumber, spec,
+                buffers.upstream, plan.upstream,
+                plan.upstream ? rest.mutable_upstream() : nullptr, &slices);
     }
-    AppendTransformAndMethod<v1::GradientRequest>(spec, &slices);
+    AppendRest(spec, plan.output, &rest, &slices);
   } else {
-    AppendTensor(v1::ApplyRequest::kTensorFieldNumber, spec, buffers.x,
-                 &slices);
-    AppendTransformAndMethod<v1::ApplyRequest>(spec, &slices);
+    v1::ApplyRequest rest;
+    AddTensor(v1::ApplyRequest::kTensorFieldNumber, spec, buffers.x, plan.x,
+              plan.x ? rest.mutable_tensor() : nullptr, &slices);
+    AppendRest(spec, plan.output, &rest, &slices);
   }
   return grpc::ByteBuffer(slices.data(), slices.size());
 }
@@ -344,12 +362,16 @@ void Payload::Retarget(std::optional<core::Method> method, Mode mode) {
 }
 
 grpc::ByteBuffer Payload::UnaryRequest() const {
-  return client::UnaryRequest(spec_, {Bytes(x_), Bytes(upstream_), {}});
+  return client::UnaryRequest(spec_, {Bytes(x_), Bytes(upstream_), {}}, {});
 }
 
 TensorClient::TensorClient(std::shared_ptr<grpc::Channel> channel)
     : stub_(v1::TensorTransform::NewStub(channel)),
-      generic_(std::move(channel)) {}
+      generic_(channel),
+      shared_memory_(
+          std::make_shared<SharedMemoryRegistry>(std::move(channel))) {}
+
+TensorClient::~TensorClient() { shared_memory_->Close(); }
 
 absl::Status TensorClient::Call(const Payload& payload, CallResult* result,
                                 const CallOptions& options) {
@@ -361,12 +383,13 @@ absl::Status TensorClient::CallInto(const CallSpec& spec,
                                     const CallBuffers& buffers,
                                     CallResult* result,
                                     const CallOptions& options) {
-  absl::Status checked = CheckBuffers(spec.rpc, buffers);
-  if (!checked.ok()) return checked;
   std::optional<absl::Status> status;
+  // Unused, and so needing no drain, when the call does not start.
   grpc::CompletionQueue cq;
-  StartInto(spec, buffers, result, options, &cq,
-            [&status](absl::Status s) { status = std::move(s); });
+  const absl::Status started =
+      StartCallInto(spec, buffers, result, options, &cq,
+                    [&status](absl::Status s) { status = std::move(s); });
+  if (!started.ok()) return started;
   DriveUntilFinished(cq, [&status] { return status.has_value(); });
   return *status;
 }
@@ -374,36 +397,52 @@ absl::Status TensorClient::CallInto(const CallSpec& spec,
 void TensorClient::StartCall(const Payload& payload, CallResult* result,
                              const CallOptions& options,
                              grpc::CompletionQueue* cq, CallDone done) {
-  StartInto(payload.spec(), PayloadBuffers(payload, result), result, options,
-            cq, std::move(done));
+  // The payload's own buffers lie in no region: only a payload of mode shm
+  // is refused, and then `done` runs at once.
+  auto shared_done = std::make_shared<CallDone>(std::move(done));
+  absl::Status started = StartCallInto(
+      payload.spec(), PayloadBuffers(payload, result), result, options, cq,
+      [shared_done](absl::Status s) { (*shared_done)(std::move(s)); });
+  if (!started.ok()) (*shared_done)(std::move(started));
 }
 
-void TensorClient::StartInto(const CallSpec& spec, const CallBuffers& buffers,
-                             CallResult* result, const CallOptions& options,
-                             grpc::CompletionQueue* cq, CallDone done) {
+absl::Status TensorClient::StartCallInto(
+    const CallSpec& spec, const CallBuffers& buffers, CallResult* result,
+    const CallOptions& options, grpc::CompletionQueue* cq, CallDone done) {
+  absl::Status checked = CheckBuffers(spec.rpc, buffers);
+  if (!checked.ok()) return checked;
+  absl::StatusOr<std::optional<SharedCallPlan>> plan =
+      PlanSharedCall(spec, buffers, *shared_memory_);
+  if (!plan.ok()) return plan.status();
   auto context = std::make_unique<grpc::ClientContext>();
   SetTimeout(options.timeout, context.get());
   result->serialize_ns = 0;
   result->deserialize_ns = 0;
   result->server_compute_ns = 0;
-  if (spec.mode == Mode::kUnary) {
-    StartUnary(spec, buffers, result, std::move(context), cq, std::move(done));
-  } else {
+  if (!*plan && spec.mode == Mode::kStream) {
     StartStream(spec, buffers, result, std::move(context), cq, std::move(done));
+    return absl::OkStatus();
   }
+  SharedCallPlan inline_plan;  // every operand as bytes
+  inline_plan.rpc = spec.rpc;
+  const SharedCallPlan shared = plan->value_or(inline_plan);
+  const Clock::time_point start = Clock::now();
+  const grpc::ByteBuffer request = UnaryRequest(spec, buffers, shared);
+  result->serialize_ns = NanosSince(start);
+  StartUnary(shared.rpc, request,
+             shared.result_inline ? buffers.out : absl::Span<uint8_t>(), result,
+             std::move(context), cq, std::move(done));
+  return absl::OkStatus();
 }
 
-void TensorClient::StartUnary(const CallSpec& spec, const CallBuffers& buffers,
-                              CallResult* result,
+void TensorClient::StartUnary(Rpc rpc, const grpc::ByteBuffer& request,
+                              absl::Span<uint8_t> out, CallResult* result,
                               std::unique_ptr<grpc::ClientContext> context,
                               grpc::CompletionQueue* cq, CallDone done) {
-  const Clock::time_point start = Clock::now();
-  const grpc::ByteBuffer request = UnaryRequest(spec, buffers);
-  result->serialize_ns = NanosSince(start);
   StartUnaryByteCall(
-      generic_, std::move(context), UnaryMethod(spec.rpc), request, cq,
-      [out = buffers.out, result, done = std::move(done)](
-          const grpc::Status& status, grpc::ByteBuffer* reply) mutable {
+      generic_, std::move(context), UnaryMethod(rpc), request, cq,
+      [out, result, done = std::move(done)](const grpc::Status& status,
+                                            grpc::ByteBuffer* reply) mutable {
         done(status.ok() ? ReadUnaryResponse(*reply, out, result)
                          : ToAbslStatus(status));
       });

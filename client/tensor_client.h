@@ -8,6 +8,9 @@
 //   CallResult result;
 //   absl::Status status = client.Call(payload, &result);
 //   // result.serialize_ns, result.deserialize_ns: the client's own work.
+//
+// Tensors in the client's shared-memory regions (client/shared_memory.h)
+// travel as references: CallInto on spans of a region moves no payload.
 #ifndef TENSOR_TRANSFORM_CLIENT_TENSOR_CLIENT_H_
 #define TENSOR_TRANSFORM_CLIENT_TENSOR_CLIENT_H_
 
@@ -36,10 +39,12 @@ inline constexpr int64_t kDefaultChunkBytes =
     wire::kDefaultRecommendedChunkBytes;
 
 enum class Rpc { kApply, kApplyInPlace, kGradient };
-enum class Mode { kUnary, kStream };
+// kSharedMemory: a unary call whose operands all lie in shared-memory
+// regions of the client, sent as references (CallInto, StartCallInto).
+enum class Mode { kUnary, kStream, kSharedMemory };
 
 absl::string_view RpcName(Rpc rpc);     // "apply", "inplace", "gradient"
-absl::string_view ModeName(Mode mode);  // "unary", "stream"
+absl::string_view ModeName(Mode mode);  // "unary", "stream", "shm"
 std::optional<Rpc> ParseRpc(absl::string_view name);
 std::optional<Mode> ParseMode(absl::string_view name);
 
@@ -74,7 +79,9 @@ struct CallOptions {
 // `upstream` are sent without copying, and the result is written into `out`.
 // All three must stay valid until the call returns. `out` may be `x` itself
 // (or `upstream`): every part of the result arrives after the part of the
-// request it replaces has been sent.
+// request it replaces has been sent. Operands that lie in a shared-memory
+// region of the client are sent as references and the result is written
+// into `out` by the server when `out` lies in one (client/shared_call.h).
 struct CallBuffers {
   absl::Span<const uint8_t> x;         // spec.dtype / spec.shape's bytes
   absl::Span<const uint8_t> upstream;  // Rpc::kGradient only; empty: none
@@ -117,9 +124,15 @@ class Payload {
   std::string upstream_;
 };
 
+class SharedMemoryRegistry;
+
 class TensorClient {
  public:
   explicit TensorClient(std::shared_ptr<grpc::Channel> channel);
+  // Ends the shared-memory lease: the server drops this client's regions.
+  ~TensorClient();
+  TensorClient(const TensorClient&) = delete;
+  TensorClient& operator=(const TensorClient&) = delete;
 
   // Runs one call. `result` is overwritten; its buffer is reused across
   // calls where the mode allows. Returns the server's status on failure;
@@ -130,7 +143,9 @@ class TensorClient {
 
   // Starts one call on `cq` and returns at once: the thread driving `cq`
   // (generic_call.h) runs `done` with what Call would return. `payload` and
-  // `result` must stay valid until then. Thread-safe.
+  // `result` must stay valid until then. Thread-safe. A payload of mode
+  // kSharedMemory (its buffers lie in no region) fails at once: `done` runs
+  // before StartCall returns.
   using CallDone = absl::AnyInvocable<void(absl::Status)>;
   void StartCall(const Payload& payload, CallResult* result,
                  const CallOptions& options, grpc::CompletionQueue* cq,
@@ -139,20 +154,31 @@ class TensorClient {
   // Runs one call of `spec` on `buffers`, writing the result into
   // buffers.out; result->data is left untouched. InvalidArgument when out
   // or a non-empty upstream differs from x in size, or upstream is given to
-  // another RPC than Gradient; otherwise as Call.
+  // another RPC than Gradient, or spec.mode is kSharedMemory and an operand
+  // lies outside the client's regions; otherwise as Call.
   absl::Status CallInto(const CallSpec& spec, const CallBuffers& buffers,
                         CallResult* result, const CallOptions& options = {});
+
+  // CallInto started on `cq` as StartCall: returns CallInto's
+  // InvalidArgument without starting a call, else OK and `done` runs later.
+  // `buffers`' memory and `result` must stay valid until then.
+  absl::Status StartCallInto(const CallSpec& spec, const CallBuffers& buffers,
+                             CallResult* result, const CallOptions& options,
+                             grpc::CompletionQueue* cq, CallDone done);
+
+  // The lease and regions of this client (SharedMemoryRegion::Create).
+  const std::shared_ptr<SharedMemoryRegistry>& shared_memory() const {
+    return shared_memory_;
+  }
 
   absl::StatusOr<tensor_transform::v1::DescribeResponse> Describe(
       absl::Duration timeout = absl::InfiniteDuration());
 
  private:
-  // StartCall on the caller's buffers (checked by CallInto).
-  void StartInto(const CallSpec& spec, const CallBuffers& buffers,
-                 CallResult* result, const CallOptions& options,
-                 grpc::CompletionQueue* cq, CallDone done);
-  void StartUnary(const CallSpec& spec, const CallBuffers& buffers,
-                  CallResult* result,
+  // One unary call of `rpc` sending `request`; the response's data (none
+  // when `out` is empty) is copied into `out`.
+  void StartUnary(Rpc rpc, const grpc::ByteBuffer& request,
+                  absl::Span<uint8_t> out, CallResult* result,
                   std::unique_ptr<grpc::ClientContext> context,
                   grpc::CompletionQueue* cq, CallDone done);
   void StartStream(const CallSpec& spec, const CallBuffers& buffers,
@@ -164,6 +190,7 @@ class TensorClient {
   // Transform calls go through it with messages serialized here, so that
   // the client's serialization time is measured apart from the call.
   grpc::GenericStub generic_;
+  std::shared_ptr<SharedMemoryRegistry> shared_memory_;
 };
 
 }  // namespace tensor_transform::client

@@ -6,6 +6,11 @@
 #     `bench` from the host, and the image's own HEALTHCHECK passes
 #   - SIGTERM while a stream is in flight: the stream completes with a
 #     verified result, the container exits 0
+#   - shared memory (deploy/k8s/sidecar/ as a podman pod): a server and a
+#     client container of the image sharing a tmpfs /dev/shm and the
+#     server's Unix socket; the client's `bench --shared_memory` verifies
+#     every result over the socket and over loopback, leaves no object
+#     behind, and fails (NOT_FOUND) without the shared /dev/shm
 #   - deploy/compose.yaml: three replicas behind nginx take a verified load
 #     run from the host, every replica serving a share; all stop with exit 0
 # Needs root (rootful podman). The debootstrap base image is cached in
@@ -98,6 +103,73 @@ test_sigterm_drains() {
   log "container drained and exited 0"
 }
 
+# Bench rows (JSON on stdin): some through shared memory, every one verified.
+check_shm_rows() {
+  /usr/bin/python3 -c 'import json, sys
+rows = json.load(sys.stdin)
+sys.exit(not (any(r["mode"] == "shm" for r in rows) and
+              all(r["verified"] for r in rows)))'
+}
+
+# deploy/k8s/sidecar/'s pod in podman: the server and a client container of
+# the image, one tmpfs volume at /dev/shm in both and one holding the
+# server's Unix socket. The pod shares only the network (not IPC), so the
+# volume alone joins the two /dev/shm: the client without it must fail with
+# NOT_FOUND (the server cannot see its region), which proves the verified
+# calls went through the region, not inline.
+test_shared_memory_pod() {
+  local pod="tt-shm-$$" socket=/run/tensor-transform/tt.sock target out
+  local volumes=(-v "$pod-shm:/dev/shm" -v "$pod-socket:/run/tensor-transform")
+  local hardened=(--read-only --cap-drop=ALL --security-opt=no-new-privileges)
+  # 64 MiB each, in 4 KiB pages: podman takes size= for a disk quota.
+  for volume in shm socket; do
+    podman volume create --opt type=tmpfs --opt device=tmpfs \
+      --opt o=nr_blocks=16384,uid=10001,gid=10001,mode=0700 "$pod-$volume" \
+      >>"$WORK/podman.log" 2>&1
+  done
+  podman pod create --name "$pod" --share net >>"$WORK/podman.log" 2>&1
+  log "shared memory: server and client containers in pod $pod"
+  podman run -d --pod "$pod" --name "$pod-server" "${volumes[@]}" \
+    "${hardened[@]}" --health-interval=disable "$IMAGE" \
+    "--listen=unix:$socket,127.0.0.1:50051" --allow_shared_memory \
+    >>"$WORK/podman.log" 2>&1
+  # client PODMAN_FLAGS... -- CLIENT_ARGS...: the image's client in the pod.
+  client() {
+    local flags=()
+    while [ "$1" != -- ]; do flags+=("$1"); shift; done
+    shift
+    podman run --rm --pod "$pod" "${hardened[@]}" "${flags[@]}" \
+      --health-interval=disable --entrypoint tensor_transform_client \
+      "$IMAGE" "$@"
+  }
+  for _ in $(seq 100); do
+    podman exec "$pod-server" tensor_transform_client health \
+      --target="unix:$socket" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  podman exec "$pod-server" tensor_transform_client health \
+    --target="unix:$socket" || fail "the server in $pod is not serving"
+  for target in "unix:$socket" 127.0.0.1:50051; do
+    out="$(client "${volumes[@]}" -- bench --shared_memory \
+      --target="$target" --shape=512x512 --repeats=3 --format=json)" || {
+      podman logs "$pod-server" 2>&1 | tail -5 >&2
+      fail "bench --shared_memory --target=$target"
+    }
+    check_shm_rows <<<"$out" || fail "not verified through shared memory: $out"
+    log "bench --shared_memory --target=$target: every result verified"
+  done
+  [ -z "$(podman exec "$pod-server" ls -A /dev/shm)" ] ||
+    fail "regions left in /dev/shm: $(podman exec "$pod-server" ls -A /dev/shm)"
+  if out="$(client -v "$pod-socket:/run/tensor-transform" -- bench \
+    --shared_memory --target="unix:$socket" --shape=512x512 --repeats=1 2>&1)"; then
+    fail "bench --shared_memory succeeded without the shared /dev/shm"
+  fi
+  grep -q NOT_FOUND <<<"$out" || fail "expected NOT_FOUND without the shared /dev/shm: $out"
+  log "without the shared /dev/shm: NOT_FOUND, as it must"
+  podman pod rm -f -t 0 "$pod" >>"$WORK/podman.log" 2>&1
+  podman volume rm "$pod-shm" "$pod-socket" >>"$WORK/podman.log" 2>&1
+}
+
 # compose.yaml's replicas behind nginx: a verified load run, every replica
 # serving a share (nginx's access log names each call's upstream).
 test_compose() {
@@ -133,7 +205,9 @@ build tensor_transform_client tensor_transform_python_stubs
 ensure_container_tools
 WORK="$(mktemp -d /var/tmp/tt-container.XXXXXX)"
 cleanup() {
+  podman pod rm -af -t 0 >>"$WORK/podman.log" 2>&1 || true
   podman rm -af -t 0 >>"$WORK/podman.log" 2>&1 || true
+  podman volume rm -af >>"$WORK/podman.log" 2>&1 || true
   podman rmi -af >/dev/null 2>&1 || true
   rm -rf --one-file-system "$WORK"
 }
@@ -145,5 +219,6 @@ check_image_config
 target="127.0.0.1:$(free_port)"
 test_container_serves "$target"
 test_sigterm_drains "$target"
+test_shared_memory_pod
 test_compose
-echo "container: 3 passed, 0 failed"
+echo "container: 4 passed, 0 failed"

@@ -9,12 +9,17 @@
 #   REPEATS=10 scripts/bench.sh       (more timed calls per RPC row)
 #   STAGES="memory growth" scripts/bench.sh   (rerun some stages, then the
 #       report from all results in OUT_DIR; stages: kernels echo rpc sweep
-#       small memory growth throughput compute concurrency clients)
+#       small memory growth throughput compute concurrency clients
+#       colocated)
 #   OLD_COMMIT=9d7b608 (default) the throughput stage also measures the
 #       server of this commit, built in OUT_DIR/old-<commit> (not committed;
 #       OLD_COMMIT= skips it)
 #   CLIENT_ROUNDS=9 STAGES=clients scripts/bench.sh   (the clients compared;
 #       default 5 rounds)
+#   STAGES=colocated scripts/bench.sh   (callers on the same host: 200 MB in
+#       place via shared memory from C++ and Python against the kernel
+#       alone, NumPy, and inline over UDS and TCP; 1 KiB calls via shared
+#       memory and inline; COLOCATED_ROUNDS rounds, default 5)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 OUT="${1:-$BUILD_DIR/bench}"
@@ -23,7 +28,7 @@ mkdir -p "$OUT"
 ensure_packages
 build
 BIN="$BUILD_DIR"
-STAGES=" ${STAGES:-kernels echo rpc sweep small memory growth throughput compute concurrency clients} "
+STAGES=" ${STAGES:-kernels echo rpc sweep small memory growth throughput compute concurrency clients colocated} "
 stage() { [[ "$STAGES" == *" $1 "* ]]; }
 # Debian's python3, with its grpcio and NumPy (one earlier on PATH may lack
 # them).
@@ -298,6 +303,63 @@ log "clients: C++, Python native, Python pure, Node on one server (200 MB)"
 start_server
 clients_stage | "$PY" -c "import json,sys; print(json.dumps([r for l in sys.stdin for r in json.loads(l)]))" >"$OUT/clients.json"
 stop_server >/dev/null
+fi
+
+# colocated_round ROUND UDS_TARGET TCP_TARGET: one round against the server
+# started with --allow_shared_memory: the core kernel alone (in place,
+# float64, on as many threads as the server's pool: core_benchmark registers
+# its pool's count, the CPUs it may use), then the 200 MB float64
+# ApplyInPlace and Gradient from the C++ client via shared memory over the
+# Unix socket and over TCP and inline over both, from Python via shared
+# memory beside NumPy (client/python/bench/colocated.py) and inline over
+# both (bench.py), then 1 KiB calls from the C++ client via shared memory
+# and inline (`bench --modes=unary --shared_memory`: rows of modes unary and
+# shm). One JSON object per line: {round, caller, transport ("uds" or
+# "tcp"), data}, data as the tool printed it (scripts/colocated_goals.py
+# reads them).
+colocated_round() {
+  local round=$1 uds=$2 tcp=$3 t target
+  tagged() {
+    "$PY" -c "import json,sys
+print(json.dumps({'round': $round, 'caller': sys.argv[1],
+                  'transport': sys.argv[2], 'data': json.load(sys.stdin)}))" "$@"
+  }
+  cpp() {
+    "$BIN/tensor_transform_client" bench --format=json --rpcs=inplace,gradient \
+      "$@" 2>>"$OUT/bench.log"
+  }
+  local python=("$PY" "$ROOT/client/python/bench/bench.py"
+                --package-dir="$BUILD_DIR/python" --repeats="$REPEATS"
+                --rpcs=inplace,gradient)
+  "$BIN/core_benchmark" --benchmark_min_time=0.2 --benchmark_format=json \
+    --benchmark_filter="^(relu/float64/[a-z]+|gradient/float64/plain)/in/threads:$(nproc)(/|\$)" \
+    2>>"$OUT/bench.log" | tagged kernel -
+  for t in uds tcp; do
+    if [ $t = uds ]; then target=$uds; else target=$tcp; fi
+    cpp --target="$target" --repeats="$REPEATS" --modes=unary --shared_memory |
+      tagged cpp $t
+    env -i "${python[@]}" --target="$target" | tagged python $t
+  done
+  env -i "$PY" "$ROOT/client/python/bench/colocated.py" \
+    --package-dir="$BUILD_DIR/python" --target="$uds" --repeats="$REPEATS" |
+    tagged python uds
+  for t in uds tcp; do
+    if [ $t = uds ]; then target=$uds; else target=$tcp; fi
+    cpp --target="$target" --shape=128 --repeats=200 --warmup=20 \
+      --modes=unary --shared_memory | tagged cpp $t
+  done
+}
+
+if stage colocated; then
+log "co-located: 200 MB in place via shared memory (C++, Python) vs the kernel, NumPy, UDS and TCP inline; 1 KiB shm vs inline"
+# Short: a Unix socket's path has at most 107 bytes.
+sock="$(mktemp -u /tmp/tt-colocated.XXXXXX).sock"
+start_server --listen="127.0.0.1:0,unix:$sock" --allow_shared_memory
+for round in $(seq "${COLOCATED_ROUNDS:-5}"); do
+  colocated_round "$round" "unix:$sock" "127.0.0.1:$PORT"
+done | "$PY" -c "import json,sys; print(json.dumps([json.loads(l) for l in sys.stdin]))" >"$OUT/colocated.json"
+stop_server >/dev/null
+"$PY" "$ROOT/scripts/colocated_goals.py" "$OUT/colocated.json"
 fi
 
 cat /proc/loadavg >"$OUT/loadavg_end"

@@ -6,8 +6,8 @@ limit, and whether it holds. Inputs (all in OUT_DIR): kernels.json and
 kernels.md (scripts/bench_kernels.sh), tcp_echo.json, rpc.json,
 chunk_sweep.json, small_0.json, small_128.json, memory.json,
 growth.json, and those of floor_goals.py (throughput and compute stages),
-concurrency_goals.py (concurrency stage) and client_goals.py (clients
-stage).
+concurrency_goals.py (concurrency stage), client_goals.py (clients stage)
+and colocated_goals.py (colocated stage).
 """
 
 import json
@@ -17,6 +17,7 @@ import statistics
 import sys
 
 import client_goals
+import colocated_goals
 import concurrency_goals
 import floor_goals
 
@@ -137,6 +138,13 @@ def table(rows, columns):
     return "\n".join(lines)
 
 
+def goals_table(goals):
+    return table(goals, [("goal", lambda g: g["goal"]),
+                         ("measured", lambda g: g["measured"]),
+                         ("limit", lambda g: g["limit"]),
+                         ("holds", lambda g: "yes" if g["holds"] else "**no**")])
+
+
 def main(out):
     kernels = load(out, "kernels.json") or {}
     goals = list(kernels.get("goals", []))
@@ -164,16 +172,15 @@ def main(out):
     clients = load(out, "clients.json")
     if clients:
         goals += [goal(*g) for g in client_goals.goals(clients)]
+    colocated = load(out, "colocated.json")
+    if colocated:
+        goals += [goal(*g) for g in colocated_goals.goals(colocated)]
 
     md = [f"# Performance report\n\nMachine: {cpu_model()}, "
           f"{os.cpu_count()} cores, {platform.platform()}. Load average "
           f"(1/5/15 min) at the start: {read(out, 'loadavg_start')}; at the "
           f"end: {read(out, 'loadavg_end')}.\n",
-          "## Goals\n",
-          table(goals, [("goal", lambda g: g["goal"]),
-                        ("measured", lambda g: g["measured"]),
-                        ("limit", lambda g: g["limit"]),
-                        ("holds", lambda g: "yes" if g["holds"] else "**no**")])]
+          "## Goals\n", goals_table(goals)]
     if os.path.exists(os.path.join(out, "kernels.md")):
         with open(os.path.join(out, "kernels.md")) as f:
             md += ["\n## Kernels\n", f.read()]
@@ -212,6 +219,7 @@ def main(out):
                               ("payload MiB", lambda c: f"{c['payload_bytes'] / MIB:.0f}"),
                               ("peak RSS MiB", lambda c: f"{c['peak_rss_bytes'] / MIB:.0f}")])]
     md += client_goals.markdown(clients, table)
+    md += colocated_goals.markdown(colocated, table)
     with open(os.path.join(out, "report.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     with open(os.path.join(out, "report.json"), "w") as f:
@@ -220,7 +228,7 @@ def main(out):
                    "growth": growth, "throughput": throughput,
                    "concurrency": concurrency,
                    "compute": compute and floor_goals.compute_table(compute),
-                   "clients": clients},
+                   "clients": clients, "colocated": colocated},
                   f, indent=2)
 
 

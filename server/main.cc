@@ -4,17 +4,23 @@
 //
 //   tensor_transform_server --listen=127.0.0.1:0 --receive_timeout=30s
 //   -> stderr: tensor_transform_server listening on 127.0.0.1:41234
+//   tensor_transform_server --listen=127.0.0.1:0,unix:/tmp/tt.sock
+//   -> ... listening on 127.0.0.1:41234,unix:/tmp/tt.sock
 #include <signal.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "core/allocator.h"
 #include "server/server.h"
@@ -31,7 +37,9 @@ const tensor_transform::server::ServerConfig& Defaults() {
 ABSL_FLAG(std::string, listen, Defaults().listen,
           "host:port to listen on; port 0 picks a free one (logged). "
           "Loopback by default: use 0.0.0.0:PORT or [::]:PORT to serve "
-          "other hosts");
+          "other hosts. unix:PATH listens on a Unix socket; several "
+          "addresses, comma-separated, serve alike: "
+          "127.0.0.1:0,unix:/tmp/tt.sock");
 ABSL_FLAG(int, threads, Defaults().threads,
           "threads of gRPC's synchronous services (reflection, channelz); "
           "more of their calls at once get RESOURCE_EXHAUSTED. 0: 4. The "
@@ -82,12 +90,39 @@ ABSL_FLAG(std::string, metrics_listen, "",
 ABSL_FLAG(bool, reflection, Defaults().reflection,
           "serve gRPC server reflection");
 ABSL_FLAG(bool, channelz, Defaults().channelz, "serve gRPC channelz");
+ABSL_FLAG(bool, allow_shared_memory, Defaults().shared_memory.enabled,
+          "serve shared-memory tensors (docs/shared-memory.md) to clients on "
+          "this host (a Unix socket or loopback): the SystemSharedMemory* "
+          "RPCs, and requests naming a registered region instead of carrying "
+          "bytes. Off: those get FAILED_PRECONDITION");
+ABSL_FLAG(std::string, shared_memory_dir, Defaults().shared_memory.dir,
+          "directory of the POSIX shared-memory objects clients register "
+          "(shm_open's); in a Pod, an emptyDir (medium: Memory) mounted in "
+          "the app's and the server's containers");
+ABSL_FLAG(std::string, shared_memory_prefix, Defaults().shared_memory.prefix,
+          "every key must start with it (after an optional '/'), then 1-200 "
+          "of [A-Za-z0-9_.-] with no '..': the server opens no other object "
+          "of --shared_memory_dir");
+ABSL_FLAG(std::vector<std::string>, shared_memory_uids, {},
+          "comma-separated uids whose objects may be registered; empty: the "
+          "server's own effective uid");
+ABSL_FLAG(int, shared_memory_max_regions, Defaults().shared_memory.max_regions,
+          "regions one lease (one client) may hold; more get "
+          "RESOURCE_EXHAUSTED");
+ABSL_FLAG(int64_t, shared_memory_max_bytes, Defaults().shared_memory.max_bytes,
+          "bytes of regions one lease may hold (mapped, not copied); more "
+          "get RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, shared_memory_max_leases, Defaults().shared_memory.max_leases,
+          "shared-memory leases (clients) open at once; more get "
+          "RESOURCE_EXHAUSTED");
 
 namespace {
 
 namespace ts = tensor_transform::server;
 
-// The address as bound: `listen`'s host with the port actually chosen.
+// The metrics endpoint's address as bound: `listen`'s host with the port
+// actually chosen. (The gRPC addresses come from RunningServer::addresses,
+// which knows Unix sockets.)
 std::string BoundAddress(const std::string& listen, int port) {
   const std::string::size_type colon = listen.rfind(':');
   const std::string host =
@@ -107,10 +142,37 @@ void ParseFlags(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Serves ReLU and its gradient over gRPC "
       "(tensor_transform.v1.TensorTransform).\n"
-      "Usage: tensor_transform_server [--listen=host:port] "
+      "Usage: tensor_transform_server [--listen=host:port[,unix:PATH]] "
       "[--tls_cert=F --tls_key=F [--tls_client_ca=F]] [--metrics_listen=A] "
       "...");
   absl::ParseCommandLine(argc, argv);
+}
+
+// --shared_memory_uids as uids; exits on a value that is not one.
+std::vector<uid_t> SharedMemoryUids() {
+  std::vector<uid_t> uids;
+  for (const std::string& text : absl::GetFlag(FLAGS_shared_memory_uids)) {
+    uid_t uid;
+    if (!absl::SimpleAtoi(text, &uid)) {
+      std::cerr << "tensor_transform_server: --shared_memory_uids: '" << text
+                << "' is not a uid" << std::endl;
+      std::exit(2);
+    }
+    uids.push_back(uid);
+  }
+  return uids;
+}
+
+ts::SharedMemoryOptions SharedMemoryFromFlags() {
+  ts::SharedMemoryOptions options;
+  options.enabled = absl::GetFlag(FLAGS_allow_shared_memory);
+  options.dir = absl::GetFlag(FLAGS_shared_memory_dir);
+  options.prefix = absl::GetFlag(FLAGS_shared_memory_prefix);
+  options.uids = SharedMemoryUids();
+  options.max_regions = absl::GetFlag(FLAGS_shared_memory_max_regions);
+  options.max_bytes = absl::GetFlag(FLAGS_shared_memory_max_bytes);
+  options.max_leases = absl::GetFlag(FLAGS_shared_memory_max_leases);
+  return options;
 }
 
 ts::ServerConfig ConfigFromFlags() {
@@ -136,6 +198,7 @@ ts::ServerConfig ConfigFromFlags() {
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   config.reflection = absl::GetFlag(FLAGS_reflection);
   config.channelz = absl::GetFlag(FLAGS_channelz);
+  config.shared_memory = SharedMemoryFromFlags();
   return config;
 }
 
@@ -163,9 +226,10 @@ int main(int argc, char** argv) {
     std::cerr << "tensor_transform_server: " << server.status() << std::endl;
     return 1;
   }
-  // Scripts parse this first line for the port.
+  // Scripts parse this first line for the port: the addresses as bound, in
+  // --listen's order and syntax.
   std::cerr << "tensor_transform_server listening on "
-            << BoundAddress(config.listen, (*server)->port()) << std::endl;
+            << absl::StrJoin((*server)->addresses(), ",") << std::endl;
   if ((*server)->metrics_port() != 0) {
     std::cerr << "tensor_transform_server metrics on "
               << BoundAddress(config.metrics_listen, (*server)->metrics_port())

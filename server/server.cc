@@ -11,16 +11,20 @@
 #include <chrono>
 #include <climits>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "proto/tensor_transform.grpc.pb.h"
 #include "server/admission/call_tracker.h"
 #include "server/admission/memory_budget.h"
 #include "server/rpc/service.h"
+#include "server/shm/registry.h"
 #include "server/telemetry/computed_gauges.h"
 #include "server/telemetry/metrics.h"
 #include "server/telemetry/metrics_endpoint.h"
@@ -91,8 +95,12 @@ absl::Status ValidateLimits(const ServerConfig& config) {
 }
 
 absl::Status ValidateConfig(const ServerConfig& config) {
-  if (config.listen.empty()) {
-    return absl::InvalidArgumentError("listen: empty, but host:port is needed");
+  for (absl::string_view address : absl::StrSplit(config.listen, ',')) {
+    if (address.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "listen: '", config.listen,
+          "' has an empty address, but each needs host:port or unix:PATH"));
+    }
   }
   if (config.threads < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -194,7 +202,9 @@ class ReflectionOption final : public grpc::ServerBuilderOption {
 
 class RunningServerImpl final : public RunningServer {
  public:
-  explicit RunningServerImpl(const ServerConfig& config);
+  // `shared_memory`: null when the feature is off.
+  RunningServerImpl(const ServerConfig& config,
+                    std::unique_ptr<shm::Registry> shared_memory);
   ~RunningServerImpl() override {
     Shutdown();
     Wait();
@@ -202,7 +212,8 @@ class RunningServerImpl final : public RunningServer {
 
   absl::Status Start(const ServerConfig& config,
                      std::shared_ptr<grpc::ServerCredentials> credentials);
-  int port() const override { return port_; }
+  int port() const override { return ports_.empty() ? 0 : ports_.front(); }
+  std::vector<std::string> addresses() const override;
   int metrics_port() const override {
     return http_ == nullptr ? 0 : http_->port();
   }
@@ -220,23 +231,28 @@ class RunningServerImpl final : public RunningServer {
   Metrics metrics_;
   ComputedGauges gauges_{[this] { return ScrapeGauges(); }};
   CallTracker tracker_;
+  std::unique_ptr<shm::Registry> shared_memory_;     // outlives service_
   std::unique_ptr<TensorTransformService> service_;  // outlives server_
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsEndpoint> http_;
-  int port_ = 0;
+  std::vector<std::string> listen_;  // ServerConfig::listen, split
+  std::vector<int> ports_;           // the port gRPC bound for each
   std::atomic<bool> serving_{false};
   std::once_flag shutdown_once_;
 };
 
-RunningServerImpl::RunningServerImpl(const ServerConfig& config)
+RunningServerImpl::RunningServerImpl(
+    const ServerConfig& config, std::unique_ptr<shm::Registry> shared_memory)
     : grace_period_(config.grace_period),
       budget_(HandlerShare(config.memory_budget_bytes)),
-      tracker_(&budget_, &metrics_) {
+      tracker_(&budget_, &metrics_),
+      shared_memory_(std::move(shared_memory)) {
   ServiceConfig service_config;
   service_config.max_message_bytes = config.max_message_bytes;
   service_config.receive_timeout = config.receive_timeout;
   service_config.guard = &tracker_;
   service_config.budget = &budget_;
+  service_config.shared_memory = shared_memory_.get();
   service_ = std::make_unique<TensorTransformService>(service_config);
 }
 
@@ -247,7 +263,12 @@ absl::Status RunningServerImpl::Start(
   grpc::EnableDefaultHealthCheckService(true);
   if (config.channelz) grpc::channelz::experimental::InitChannelzService();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen, std::move(credentials), &port_);
+  listen_ = absl::StrSplit(config.listen, ',');
+  // Sized once: the builder writes each port through its pointer.
+  ports_.assign(listen_.size(), 0);
+  for (size_t i = 0; i < listen_.size(); ++i) {
+    builder.AddListeningPort(listen_[i], credentials, &ports_[i]);
+  }
   // gRPC lets a second server share a port by default (SO_REUSEPORT),
   // silently splitting traffic with whatever holds it; refuse instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -257,7 +278,8 @@ absl::Status RunningServerImpl::Start(
   builder.experimental().SetInterceptorCreators(
       MakeInterceptorFactories(&tracker_));
   server_ = builder.BuildAndStart();
-  if (server_ == nullptr || port_ == 0) {
+  if (server_ == nullptr ||
+      std::find(ports_.begin(), ports_.end(), 0) != ports_.end()) {
     return absl::UnavailableError(absl::StrCat(
         "cannot listen on ", config.listen,
         " (address in use or not local, or certificates rejected)"));
@@ -282,14 +304,16 @@ void RunningServerImpl::Shutdown() {
     // Every service NOT_SERVING, Watch streams told at once, before the
     // listener closes: load balancers stop sending here.
     server_->GetHealthCheckService()->Shutdown();
-    // Watch streams never end on their own: once they have had the time to
-    // deliver NOT_SERVING (ending them at once could drop it), they are
-    // cancelled, so that the drain waits only for real work.
+    // Watch streams and shared-memory leases never end on their own: once
+    // they have had the time to deliver NOT_SERVING (ending them at once
+    // could drop it), they are ended, so that the drain waits only for real
+    // work (which holds the regions it computes in).
     absl::Notification drained;
     std::thread end_watches([&] {
       if (!drained.WaitForNotificationWithTimeout(
               std::min(kWatchDelivery, grace_period_))) {
         tracker_.EndHealthWatches();
+        service_->EndLeases();
       }
     });
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace_period_));
@@ -298,26 +322,51 @@ void RunningServerImpl::Shutdown() {
   });
 }
 
+std::vector<std::string> RunningServerImpl::addresses() const {
+  std::vector<std::string> bound;
+  for (size_t i = 0; i < listen_.size(); ++i) {
+    // gRPC reports port 1 for a Unix socket; its path is its address.
+    if (absl::StartsWith(listen_[i], "unix:") ||
+        absl::StartsWith(listen_[i], "unix-abstract:")) {
+      bound.push_back(listen_[i]);
+      continue;
+    }
+    const std::string::size_type colon = listen_[i].rfind(':');
+    bound.push_back(absl::StrCat(listen_[i].substr(0, colon), ":", ports_[i]));
+  }
+  return bound;
+}
+
 std::vector<ComputedGauges::Gauge> RunningServerImpl::ScrapeGauges() const {
   const ProcessMemory memory = ReadProcessMemory();
   const auto idle = static_cast<int64_t>(service_->idle_output_bytes());
-  return {{"tensor_transform_in_flight_bytes",
-           "Payload bytes reserved by calls in flight (admission control).",
-           static_cast<double>(budget_.in_use() - idle)},
-          {"tensor_transform_idle_buffer_bytes",
-           "Idle pooled output buffers, reserved in the memory budget too.",
-           static_cast<double>(idle)},
-          {"tensor_transform_in_flight_bytes_peak", "Highest in_flight_bytes.",
-           static_cast<double>(budget_.peak())},
-          {"tensor_transform_memory_budget_bytes",
-           "The handlers' share of --memory_budget_bytes.",
-           static_cast<double>(budget_.limit())},
-          {"tensor_transform_serving", "1 while serving, 0 once draining.",
-           serving_ ? 1.0 : 0.0},
-          {"process_resident_memory_bytes", "Resident set size (VmRSS).",
-           static_cast<double>(memory.resident_bytes)},
-          {"process_resident_memory_peak_bytes", "Peak resident set (VmHWM).",
-           static_cast<double>(memory.peak_resident_bytes)}};
+  std::vector<ComputedGauges::Gauge> gauges = {
+      {"tensor_transform_in_flight_bytes",
+       "Payload bytes reserved by calls in flight (admission control).",
+       static_cast<double>(budget_.in_use() - idle)},
+      {"tensor_transform_idle_buffer_bytes",
+       "Idle pooled output buffers, reserved in the memory budget too.",
+       static_cast<double>(idle)},
+      {"tensor_transform_in_flight_bytes_peak", "Highest in_flight_bytes.",
+       static_cast<double>(budget_.peak())},
+      {"tensor_transform_memory_budget_bytes",
+       "The handlers' share of --memory_budget_bytes.",
+       static_cast<double>(budget_.limit())},
+      {"tensor_transform_serving", "1 while serving, 0 once draining.",
+       serving_ ? 1.0 : 0.0},
+      {"process_resident_memory_bytes", "Resident set size (VmRSS).",
+       static_cast<double>(memory.resident_bytes)},
+      {"process_resident_memory_peak_bytes", "Peak resident set (VmHWM).",
+       static_cast<double>(memory.peak_resident_bytes)}};
+  if (shared_memory_ != nullptr) {
+    gauges.push_back({"tensor_transform_shared_memory_regions",
+                      "Shared-memory regions registered and mapped.",
+                      static_cast<double>(shared_memory_->regions())});
+    gauges.push_back({"tensor_transform_shared_memory_bytes",
+                      "Bytes of the registered shared-memory regions.",
+                      static_cast<double>(shared_memory_->mapped_bytes())});
+  }
+  return gauges;
 }
 
 }  // namespace
@@ -328,7 +377,14 @@ absl::StatusOr<std::unique_ptr<RunningServer>> StartServer(
   if (!valid.ok()) return valid;
   auto credentials = MakeServerCredentials(config.security);
   if (!credentials.ok()) return credentials.status();
-  auto server = std::make_unique<RunningServerImpl>(config);
+  std::unique_ptr<shm::Registry> shared_memory;
+  if (config.shared_memory.enabled) {
+    auto registry = shm::Registry::Create(config.shared_memory);
+    if (!registry.ok()) return registry.status();
+    shared_memory = *std::move(registry);
+  }
+  auto server =
+      std::make_unique<RunningServerImpl>(config, std::move(shared_memory));
   absl::Status started = server->Start(config, *std::move(credentials));
   if (!started.ok()) return started;
   return server;

@@ -20,16 +20,21 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/security/security.h"
+#include "server/shm/options.h"
 
 namespace tensor_transform::server {
 
 struct ServerConfig {
   // host:port; port 0 picks a free one (see RunningServer::port). Loopback
-  // by default: listening on every interface is a deliberate choice.
+  // by default: listening on every interface is a deliberate choice. Also
+  // unix:PATH (a Unix socket, for callers on the same host), and several
+  // addresses separated by commas, all serving the same service:
+  // "127.0.0.1:0,unix:/run/tensor-transform/tt.sock".
   std::string listen = "127.0.0.1:50051";
   // Threads of gRPC's synchronous services (reflection, channelz): calls of
   // them beyond this get RESOURCE_EXHAUSTED. 0: kDefaultSyncThreads. The
@@ -78,6 +83,9 @@ struct ServerConfig {
   // grpc.reflection.v1alpha.ServerReflection, so that tools list and call
   // the service without its .proto.
   bool reflection = true;
+  // Shared-memory tensors for clients on this host (docs/shared-memory.md):
+  // off unless shared_memory.enabled.
+  SharedMemoryOptions shared_memory;
   // grpc.channelz.v1.Channelz. gRPC registers it process-wide: once one
   // server asked for it, every server started later in the process has it.
   bool channelz = false;
@@ -86,8 +94,12 @@ struct ServerConfig {
 class RunningServer {
  public:
   virtual ~RunningServer() = default;
-  // The bound port (the real one when ServerConfig::listen asked for 0).
+  // The bound port of the first address of ServerConfig::listen (the real
+  // one when it asked for 0).
   virtual int port() const = 0;
+  // Every address of ServerConfig::listen as bound, in its order: host:port
+  // with the port chosen for a 0; unix:PATH as given.
+  virtual std::vector<std::string> addresses() const = 0;
   // The metrics endpoint's bound port; 0 when there is none.
   virtual int metrics_port() const = 0;
   // Drains, idempotently: health turns NOT_SERVING, new calls are refused,
@@ -99,8 +111,8 @@ class RunningServer {
 };
 
 // InvalidArgument for a bad config; NotFound / PermissionDenied for
-// unreadable TLS or token files; Unavailable when an address cannot be
-// bound or gRPC rejects the certificates.
+// unreadable TLS or token files or shared-memory directory; Unavailable when an
+// address cannot be bound or gRPC rejects the certificates.
 absl::StatusOr<std::unique_ptr<RunningServer>> StartServer(
     const ServerConfig& config);
 

@@ -1,12 +1,17 @@
 #include "client/bench/runner.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <functional>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/data/generator.h"
 #include "client/data/shape.h"
+#include "client/shared_memory.h"
 #include "core/reference.h"
 
 namespace tensor_transform::client {
@@ -35,10 +40,60 @@ std::vector<core::Method> MethodsFor(Rpc rpc) {
   return {core::kAllMethods.begin(), core::kAllMethods.end()};
 }
 
-absl::StatusOr<BenchRow> RunRow(TensorClient& client, const Payload& payload,
-                                const std::string& expected,
+// One row's calls: `call` is timed; `prepare` runs before it and
+// `verified` after it, untimed.
+struct RowCalls {
+  std::function<void()> prepare;
+  std::function<absl::Status(CallResult*)> call;
+  std::function<bool(const CallResult&)> verified;
+};
+
+RowCalls PayloadCalls(TensorClient& client, const Payload& payload,
+                      const std::string& expected) {
+  return {[] {},
+          [&client, &payload](CallResult* result) {
+            return client.Call(payload, result);
+          },
+          [&expected](const CallResult& result) {
+            return result.data == expected;
+          }};
+}
+
+// Where the output of mode shm rows starts in the region: page-aligned.
+size_t OutputOffset(size_t bytes) {
+  constexpr size_t kPage = 4096;
+  return std::max(kPage, (bytes + kPage - 1) / kPage * kPage);
+}
+
+// Mode shm: x is written at the start of `region` before each call.
+// ApplyInPlace and Gradient write into x's own bytes; Apply into the
+// region's second part, filled with 0xFF bytes (never a result of this
+// data) before each call, so that a result left by an earlier call cannot
+// pass for this one's.
+RowCalls SharedCalls(TensorClient& client, const CallSpec& spec,
+                     const std::string& x, absl::Span<uint8_t> region,
+                     const std::string& expected) {
+  const absl::Span<uint8_t> in = region.subspan(0, x.size());
+  const absl::Span<uint8_t> out =
+      spec.rpc == Rpc::kApply ? region.subspan(OutputOffset(x.size()), x.size())
+                              : in;
+  RowCalls calls;
+  calls.prepare = [in, out, &x] {
+    std::memcpy(in.data(), x.data(), x.size());
+    if (out.data() != in.data()) std::memset(out.data(), 0xFF, out.size());
+  };
+  calls.call = [&client, spec, in, out](CallResult* result) {
+    return client.CallInto(spec, {in, {}, out}, result);
+  };
+  calls.verified = [out, &expected](const CallResult&) {
+    return std::memcmp(out.data(), expected.data(), out.size()) == 0;
+  };
+  return calls;
+}
+
+absl::StatusOr<BenchRow> RunRow(const CallSpec& spec, size_t bytes,
+                                const RowCalls& calls,
                                 const BenchConfig& config) {
-  const CallSpec& spec = payload.spec();
   BenchRow row;
   row.rpc = spec.rpc;
   row.method = *spec.method;
@@ -50,12 +105,13 @@ absl::StatusOr<BenchRow> RunRow(TensorClient& client, const Payload& payload,
   std::vector<double> latency_ms, compute_ms;
   CallResult result;
   for (int i = 0; i < config.warmup + config.repeats; ++i) {
+    calls.prepare();
     const auto start = std::chrono::steady_clock::now();
-    const absl::Status status = client.Call(payload, &result);
+    const absl::Status status = calls.call(&result);
     const std::chrono::duration<double, std::milli> elapsed =
         std::chrono::steady_clock::now() - start;
     if (!status.ok()) return status;
-    row.verified = row.verified && result.data == expected;
+    row.verified = row.verified && calls.verified(result);
     if (i < config.warmup) continue;
     latency_ms.push_back(elapsed.count());
     compute_ms.push_back(static_cast<double>(result.server_compute_ns) / 1e6);
@@ -64,9 +120,26 @@ absl::StatusOr<BenchRow> RunRow(TensorClient& client, const Payload& payload,
   row.server_compute_p50_ms = Summarize(compute_ms).p50;
   if (row.latency_ms.p50 > 0) {
     row.throughput_gbps =
-        static_cast<double>(payload.x().size()) / (row.latency_ms.p50 * 1e6);
+        static_cast<double>(bytes) / (row.latency_ms.p50 * 1e6);
   }
   return row;
+}
+
+// The region mode shm rows run in, holding x; null when no row needs one.
+absl::StatusOr<std::unique_ptr<SharedMemoryRegion>> SharedRegion(
+    TensorClient& client, const BenchConfig& config, const std::string& x) {
+  if (std::find(config.modes.begin(), config.modes.end(),
+                Mode::kSharedMemory) == config.modes.end()) {
+    return std::unique_ptr<SharedMemoryRegion>();
+  }
+  absl::StatusOr<std::unique_ptr<SharedMemoryRegion>> region =
+      SharedMemoryRegion::Create(client, 2 * OutputOffset(x.size()));
+  if (!region.ok()) {
+    return absl::Status(region.status().code(),
+                        absl::StrCat("mode shm: ", region.status().message()));
+  }
+  std::memcpy((*region)->bytes().data(), x.data(), x.size());
+  return region;
 }
 
 }  // namespace
@@ -83,6 +156,9 @@ absl::StatusOr<std::vector<BenchRow>> RunBench(TensorClient& client,
   // Leaves room for the request's other fields under the server's cap.
   const bool unary_fits =
       static_cast<int64_t>(x.size()) + 4096 <= described->max_message_bytes();
+  absl::StatusOr<std::unique_ptr<SharedMemoryRegion>> region =
+      SharedRegion(client, config, x);
+  if (!region.ok()) return region.status();
   std::vector<BenchRow> rows;
   for (Rpc rpc : config.rpcs) {
     Payload payload(CallSpec{rpc, std::nullopt, config.dtype, config.shape,
@@ -101,9 +177,14 @@ absl::StatusOr<std::vector<BenchRow>> RunBench(TensorClient& client,
           continue;
         }
         payload.Retarget(method, mode);
+        const std::string& want =
+            rpc == Rpc::kGradient ? expected.gradient : expected.relu;
         absl::StatusOr<BenchRow> row = RunRow(
-            client, payload,
-            rpc == Rpc::kGradient ? expected.gradient : expected.relu, config);
+            payload.spec(), x.size(),
+            mode == Mode::kSharedMemory ? SharedCalls(client, payload.spec(), x,
+                                                      (*region)->bytes(), want)
+                                        : PayloadCalls(client, payload, want),
+            config);
         if (!row.ok()) {
           return absl::Status(
               row.status().code(),

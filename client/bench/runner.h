@@ -1,5 +1,7 @@
 // The per-method latency benchmark: every (rpc, method, mode) on one tensor,
-// every response verified against the core's scalar reference.
+// every response verified against the core's scalar reference. Rows of mode
+// shm run in a shared-memory region (the server must allow it): ApplyInPlace
+// and Gradient in place, Apply into a second part of the region.
 //
 //   BenchConfig config;  // 5000 x 5000 float64, uniform in [-0.5, 0.5)
 //   absl::StatusOr<std::vector<BenchRow>> rows = RunBench(client, config);

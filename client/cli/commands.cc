@@ -1,5 +1,6 @@
 #include "client/cli/commands.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -59,6 +60,10 @@ absl::StatusOr<BenchConfig> ToBenchConfig(const BenchCommandConfig& c,
   auto modes = ParseList<Mode>("modes", c.modes, ParseMode);
   if (!modes.ok()) return modes.status();
   config.modes = *modes;
+  if (c.shared_memory && std::find(config.modes.begin(), config.modes.end(),
+                                   Mode::kSharedMemory) == config.modes.end()) {
+    config.modes.push_back(Mode::kSharedMemory);
+  }
   config.progress = [&err](const std::string& line) { err << line << "\n"; };
   return config;
 }
@@ -95,7 +100,10 @@ int RunBenchCommand(const BenchCommandConfig& c, std::ostream& out,
     return FailWith(err,
                     absl::InvalidArgumentError("--format: table|json|csv"));
   }
-  auto connected = ConnectOrEmbed(c.connection, &err);
+  const bool shared_memory =
+      std::find(config->modes.begin(), config->modes.end(),
+                Mode::kSharedMemory) != config->modes.end();
+  auto connected = ConnectOrEmbed(c.connection, &err, shared_memory);
   if (!connected.ok()) return FailWith(err, connected.status());
   auto rows = RunBench(connected->connection.client(0), *config);
   if (!rows.ok()) return FailWith(err, rows.status());

@@ -31,6 +31,7 @@ struct BenchCommandConfig {
   std::string warmup = "1";  // untimed calls per row
   std::string rpcs = "apply,inplace,gradient";
   std::string modes = "unary,stream";
+  bool shared_memory = false;  // adds mode shm to `modes`
   int64_t chunk_bytes = kDefaultChunkBytes;
   std::string format = "table";
   uint64_t seed = 42;

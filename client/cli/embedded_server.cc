@@ -7,12 +7,14 @@
 namespace tensor_transform::client {
 
 absl::StatusOr<CommandConnection> ConnectOrEmbed(ConnectionConfig config,
-                                                 std::ostream* log) {
+                                                 std::ostream* log,
+                                                 bool shared_memory) {
   CommandConnection out;
   if (config.target.empty()) {
     server::ServerConfig server_config;
     server_config.listen = "127.0.0.1:0";
     server_config.max_message_bytes = config.max_message_bytes;
+    server_config.shared_memory.enabled = shared_memory;
     absl::StatusOr<std::unique_ptr<server::RunningServer>> started =
         server::StartServer(server_config);
     if (!started.ok()) return started.status();

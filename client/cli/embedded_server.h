@@ -24,10 +24,12 @@ struct CommandConnection {
 };
 
 // Connect (connection.h) to config.target; when it is empty, first starts
-// the embedded server with config.max_message_bytes and logs its address to
-// `log` (which may be null). Connect's errors, or the server's.
+// the embedded server with config.max_message_bytes (and shared memory
+// allowed when the command uses it) and logs its address to `log` (which
+// may be null). Connect's errors, or the server's.
 absl::StatusOr<CommandConnection> ConnectOrEmbed(ConnectionConfig config,
-                                                 std::ostream* log);
+                                                 std::ostream* log,
+                                                 bool shared_memory = false);
 
 }  // namespace tensor_transform::client
 

@@ -1,5 +1,6 @@
 #include "client/cli/load_command.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -51,8 +52,8 @@ absl::Status ParseWhat(const LoadCommandConfig& c, Plan* plan) {
   if (!mix.ok()) return mix.status();
   plan->mix = *std::move(mix);
   const std::optional<Mode> mode = ParseMode(c.mode);
-  if (!mode) return Invalid("mode", "unary|stream");
-  plan->mode = *mode;
+  if (!mode) return Invalid("mode", "unary|stream|shm");
+  plan->mode = c.shared_memory ? Mode::kSharedMemory : *mode;
   const std::optional<ReportFormat> format = ParseReportFormat(c.format);
   if (!format) return Invalid("format", "table|json|csv");
   plan->format = *format;
@@ -122,6 +123,19 @@ std::string LoadText(const LoadCommandConfig& c, const Plan& plan) {
   return text;
 }
 
+std::string ModeText(const LoadCommandConfig& c, const Plan& plan) {
+  switch (plan.mode) {
+    case Mode::kStream:
+      return absl::StrCat("stream, chunks of ", c.chunk_bytes, " B");
+    case Mode::kSharedMemory:
+      return "shm: references to shared memory, each slot's result in a "
+             "region (inplace: in place)";
+    case Mode::kUnary:
+      break;
+  }
+  return "unary";
+}
+
 std::vector<std::pair<std::string, std::string>> Settings(
     const LoadCommandConfig& c, const Plan& plan, const NpyArray& tensor,
     const std::string& target, bool verify) {
@@ -134,9 +148,7 @@ std::vector<std::pair<std::string, std::string>> Settings(
   return {
       {"target", target},
       {"rpc mix", absl::StrJoin(mix, ",")},
-      {"mode", plan.mode == Mode::kStream
-                   ? absl::StrCat("stream, chunks of ", c.chunk_bytes, " B")
-                   : "unary"},
+      {"mode", ModeText(c, plan)},
       {"tensor", absl::StrCat(core::DTypeName(tensor.dtype), " ",
                               FormatShape(tensor.shape), ", ",
                               tensor.data.size(), " B, ", source)},
@@ -210,15 +222,21 @@ int RunLoadCommand(const LoadCommandConfig& config, std::ostream& out,
   const bool verify = config.verify.value_or(
       static_cast<int64_t>(tensor->data.size()) <= kAutoVerifyMaxBytes);
   absl::StatusOr<CommandConnection> connected =
-      ConnectOrEmbed(config.connection, &err);
+      ConnectOrEmbed(config.connection, &err, plan.mode == Mode::kSharedMemory);
   if (!connected.ok()) return FailWith(err, connected.status());
   const Connection& connection = connected->connection;
 
   LoadReport report;
   report.settings =
       Settings(config, plan, *tensor, connection.target(), verify);
-  const LoadWorkload workload(plan.mix, plan.mode, config.chunk_bytes,
-                              *std::move(tensor), verify);
+  LoadWorkload workload(plan.mix, plan.mode, config.chunk_bytes,
+                        *std::move(tensor), verify);
+  if (plan.mode == Mode::kSharedMemory) {
+    const absl::Status placed = workload.PlaceInSharedMemory(
+        connection.clients(), *std::max_element(plan.concurrencies.begin(),
+                                                plan.concurrencies.end()));
+    if (!placed.ok()) return FailWith(err, placed);
+  }
   report.levels =
       RunSweep(plan.shape, plan.concurrencies, plan.max_p99, workload,
                connection.clients(), ProgressPrinter(config.progress, err));

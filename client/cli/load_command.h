@@ -31,9 +31,10 @@ inline constexpr int64_t kAutoVerifyMaxBytes = int64_t{64} << 20;
 struct LoadCommandConfig {
   ConnectionConfig connection;  // no target: embedded (embedded_server.h)
   // What is sent.
-  std::string rpc = "apply";  // a mix: rpc[:method][=weight],...
-  std::string method;         // for entries without one; "": server default
-  std::string mode = "unary";
+  std::string rpc = "apply";   // a mix: rpc[:method][=weight],...
+  std::string method;          // for entries without one; "": server default
+  std::string mode = "unary";  // unary|stream|shm
+  bool shared_memory = false;  // mode shm whatever `mode` says
   int64_t chunk_bytes = kDefaultChunkBytes;
   std::string shape = "1000x1000";
   std::string dtype = "float64";

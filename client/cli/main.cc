@@ -61,7 +61,13 @@ ABSL_FLAG(std::string, rpc, "apply",
 ABSL_FLAG(std::string, method, "",
           "apply, load: maximum|multiply|abs|masked for calls whose --rpc "
           "names none; empty lets the server choose");
-ABSL_FLAG(std::string, mode, "unary", "load: unary|stream");
+ABSL_FLAG(std::string, mode, "unary", "load: unary|stream|shm");
+ABSL_FLAG(bool, shared_memory, false,
+          "bench: add rows of mode shm; load: --mode=shm. The tensors lie in "
+          "shared memory registered with the server (same host: a unix: "
+          "target or loopback; the server needs --allow_shared_memory) and "
+          "calls send references, computing in place or into a second "
+          "region");
 ABSL_FLAG(int64_t, chunk_bytes, tensor_transform::client::kDefaultChunkBytes,
           "bytes per streamed chunk");
 ABSL_FLAG(int, repeats, 5, "bench: timed calls per row");
@@ -112,7 +118,8 @@ Commands:
             exit 1 above --max_error_rate
   bench     latency of every (rpc, method, mode) on one generated tensor,
             every response verified against the local reference
-            (default: 5000x5000 float64, uniform in [-0.5, 0.5))
+            (default: 5000x5000 float64, uniform in [-0.5, 0.5));
+            --shared_memory adds rows of mode shm
   apply     --in x.npy --out y.npy [--rpc apply|inplace|gradient]
             [--method M] [--upstream g.npy]; streams above the unary cap
   describe  print what the server supports; exit 1 if it does not answer
@@ -154,6 +161,7 @@ void LoadWhatFromFlags(LoadCommandConfig& c) {
   c.rpc = absl::GetFlag(FLAGS_rpc);
   c.method = absl::GetFlag(FLAGS_method);
   c.mode = absl::GetFlag(FLAGS_mode);
+  c.shared_memory = absl::GetFlag(FLAGS_shared_memory);
   c.chunk_bytes = absl::GetFlag(FLAGS_chunk_bytes);
   c.shape = absl::GetFlag(FLAGS_shape).value_or(c.shape);
   c.dtype = absl::GetFlag(FLAGS_dtype);
@@ -192,6 +200,7 @@ int Bench() {
   c.warmup = absl::GetFlag(FLAGS_warmup).value_or(c.warmup);
   c.rpcs = absl::GetFlag(FLAGS_rpcs);
   c.modes = absl::GetFlag(FLAGS_modes);
+  c.shared_memory = absl::GetFlag(FLAGS_shared_memory);
   c.chunk_bytes = absl::GetFlag(FLAGS_chunk_bytes);
   c.format = absl::GetFlag(FLAGS_format);
   c.seed = absl::GetFlag(FLAGS_seed);

@@ -59,9 +59,8 @@ void LevelRecorder::Record(const CallRecord& call) {
 
 void LevelRecorder::RecordSuccess(const CallRecord& call, Slot& slot) {
   const CallResult& r = *call.result;
-  const auto bytes_in = static_cast<int64_t>(r.data.size());
-  bytes_in_ += bytes_in;
-  slot.bytes_in += bytes_in;
+  bytes_in_ += call.bytes_in;
+  slot.bytes_in += call.bytes_in;
   ++sums_.ok_calls;
   sums_.schedule_wait += static_cast<double>(call.start_ns - call.scheduled_ns);
   sums_.serialize += static_cast<double>(r.serialize_ns);

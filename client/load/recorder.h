@@ -33,7 +33,10 @@ struct CallRecord {
   int64_t start_ns = 0;       // when the call actually started
   int64_t end_ns = 0;
   int64_t verify_ns = 0;
-  int64_t bytes_out = 0;               // request tensor bytes
+  int64_t bytes_out = 0;  // request tensor bytes
+  // Result bytes of a successful call: in the response, or written into
+  // shared memory (mode shm).
+  int64_t bytes_in = 0;
   const CallResult* result = nullptr;  // read when status is OK
 };
 

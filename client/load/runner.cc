@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -59,9 +60,13 @@ struct Claim {
 
 // Room for one call in flight; its buffers are reused from call to call.
 struct Slot {
+  int index = 0;
   TensorClient* client = nullptr;
   Driver* driver = nullptr;
   CallResult result;
+  // Mode shm: the call's buffers in the workload's regions; the result is
+  // in `shared.out`.
+  CallBuffers shared;
   Claim claim;
   int64_t start_ns = 0;
 };
@@ -88,6 +93,7 @@ class Level {
     }
     for (int i = 0; i < shape.concurrency; ++i) {
       auto slot = std::make_unique<Slot>();
+      slot->index = i;
       slot->client = clients[i % clients.size()];
       slot->driver = drivers_[i % drivers_.size()].get();
       free_.push_back(slot.get());
@@ -172,11 +178,20 @@ class Level {
     slot.start_ns = shape_.rps > 0 ? NowNs() : claim.scheduled_ns;
     const Payload& payload =
         workload_.payload(workload_.order().At(claim.call));
-    slot.client->StartCall(payload, &slot.result, shape_.call_options,
-                           &slot.driver->cq,
-                           [this, &slot](absl::Status status) {
-                             Finish(slot, std::move(status));
-                           });
+    auto done = [this, &slot](absl::Status status) {
+      Finish(slot, std::move(status));
+    };
+    const SharedWorkspace* shared = workload_.shared_memory();
+    if (shared == nullptr) {
+      slot.client->StartCall(payload, &slot.result, shape_.call_options,
+                             &slot.driver->cq, done);
+      return;
+    }
+    slot.shared = shared->Buffers(slot.index, payload.spec().rpc);
+    const absl::Status started =
+        slot.client->StartCallInto(payload.spec(), slot.shared, &slot.result,
+                                   shape_.call_options, &slot.driver->cq, done);
+    if (!started.ok()) done(started);
   }
 
   // On the slot's driver thread, when its call has ended.
@@ -187,7 +202,7 @@ class Level {
     record.scheduled_ns = slot.claim.scheduled_ns;
     record.start_ns = slot.start_ns;
     record.end_ns = NowNs();
-    Verify(slot.result, &record);
+    Verify(slot, &record);
     if (slot.claim.measured) Record(slot, record);
     if (shape_.rps > 0) {
       Release(slot);
@@ -196,11 +211,17 @@ class Level {
     }
   }
 
-  void Verify(const CallResult& result, CallRecord* record) const {
+  void Verify(const Slot& slot, CallRecord* record) const {
     const std::string* expected = workload_.expected(record->entry);
     if (!record->status.ok() || expected == nullptr) return;
     const Clock::time_point start = Clock::now();
-    record->wrong_result = result.data != *expected;
+    if (workload_.shared_memory() == nullptr) {
+      record->wrong_result = slot.result.data != *expected;
+    } else {
+      const absl::Span<const uint8_t> out = slot.shared.out;
+      record->wrong_result =
+          std::memcmp(out.data(), expected->data(), out.size()) != 0;
+    }
     record->verify_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                             Clock::now() - start)
                             .count();
@@ -208,6 +229,9 @@ class Level {
 
   void Record(Slot& slot, CallRecord& record) {
     record.bytes_out = workload_.request_bytes();
+    record.bytes_in = workload_.shared_memory() == nullptr
+                          ? static_cast<int64_t>(slot.result.data.size())
+                          : workload_.request_bytes();
     record.result = &slot.result;
     Driver& driver = *slot.driver;
     {

@@ -32,4 +32,13 @@ LoadWorkload::LoadWorkload(const std::vector<MixEntry>& mix, Mode mode,
   }
 }
 
+absl::Status LoadWorkload::PlaceInSharedMemory(
+    const std::vector<TensorClient*>& clients, int slots) {
+  absl::StatusOr<std::unique_ptr<SharedWorkspace>> shared =
+      SharedWorkspace::Create(payloads_.front()->x(), clients, slots);
+  if (!shared.ok()) return shared.status();
+  shared_ = *std::move(shared);
+  return absl::OkStatus();
+}
+
 }  // namespace tensor_transform::client

@@ -1,7 +1,8 @@
 // The payloads of a load test, built once before it starts: one tensor
 // (generated or read from .npy) encoded into a request per mix entry, and,
 // when verifying, the expected response of each entry computed once with the
-// core's scalar reference. Calls then share these read-only buffers.
+// core's scalar reference. Calls then share these read-only buffers; in
+// mode shm they run in shared-memory regions instead (PlaceInSharedMemory).
 //
 //   LoadWorkload workload(mix, Mode::kUnary, 1 << 20, std::move(tensor),
 //                         /*verify=*/true);
@@ -16,6 +17,7 @@
 
 #include "client/data/npy_io.h"
 #include "client/load/call_mix.h"
+#include "client/load/shared_workspace.h"
 #include "client/tensor_client.h"
 
 namespace tensor_transform::client {
@@ -36,6 +38,13 @@ class LoadWorkload {
   int64_t request_bytes() const { return tensor_bytes_; }
   bool verify() const { return verify_; }
 
+  // Mode shm: creates the regions `slots` slots on `clients` call in
+  // (SharedWorkspace::Create, whose errors it returns).
+  absl::Status PlaceInSharedMemory(const std::vector<TensorClient*>& clients,
+                                   int slots);
+  // The regions; null unless placed in shared memory.
+  const SharedWorkspace* shared_memory() const { return shared_.get(); }
+
  private:
   std::vector<MixEntry> entries_;
   CallOrder order_;
@@ -45,6 +54,7 @@ class LoadWorkload {
   std::vector<const std::string*> expected_;
   int64_t tensor_bytes_ = 0;
   bool verify_ = false;
+  std::unique_ptr<SharedWorkspace> shared_;
 };
 
 }  // namespace tensor_transform::client

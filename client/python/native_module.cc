@@ -10,13 +10,15 @@
 // x and upstream are sent from their buffers without a copy and the result
 // is written into out's; the buffers are held (their owners kept alive) and
 // the GIL released for the whole call, so any number of Python threads may
-// call one Transport at once.
+// call one Transport at once. Buffers inside a Region of the transport
+// (t.shared_region(nbytes)) are sent as references to it.
 #include <Python.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -26,6 +28,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "client/shared_memory.h"
+#include "client/shared_memory_registry.h"
 #include "client/tensor_client.h"
 #include "core/types.h"
 #include "proto/wire.h"
@@ -133,6 +137,36 @@ class Transport {
   explicit Transport(const std::string& target)
       : client_(MakeChannel(target, std::numeric_limits<int>::max())) {}
 
+  // (code, details, region): a new registered Region of `nbytes` bytes, or
+  // None and the status that refused it. The Region exposes its memory to
+  // NumPy (the buffer protocol); arrays made on it keep it alive, and it
+  // unregisters itself when the last of them goes.
+  py::tuple SharedRegion(size_t nbytes) {
+    absl::StatusOr<std::unique_ptr<SharedMemoryRegion>> region;
+    {
+      py::gil_scoped_release release;
+      region = SharedMemoryRegion::Create(client_, nbytes);
+    }
+    if (!region.ok()) {
+      return py::make_tuple(static_cast<int>(region.status().code()),
+                            std::string(region.status().message()), py::none());
+    }
+    return py::make_tuple(0, "", py::cast(*std::move(region)));
+  }
+
+  // Whether all of `array`'s memory lies in one region of this transport.
+  bool InRegion(py::handle array) {
+    const HeldBuffer buffer(array, /*writable=*/false);
+    return client_.shared_memory()->Find(buffer.bytes()).has_value();
+  }
+
+  // Ends the shared-memory lease: the server drops this transport's
+  // regions, whose memory stays this process's until its arrays go.
+  void Close() {
+    py::gil_scoped_release release;
+    client_.shared_memory()->Close();
+  }
+
   // (code, details, method, server_compute_ns): code 0 and the method the
   // server used on success; the gRPC status code and message otherwise.
   py::tuple Call(const std::string& rpc,
@@ -187,8 +221,21 @@ PYBIND11_MODULE(_native, m) {
   namespace py = pybind11;
   using tensor_transform::client::python::Transport;
   m.doc() = "tensor_transform's native transport (the C++ client library)";
+  using tensor_transform::client::SharedMemoryRegion;
+  py::class_<SharedMemoryRegion>(m, "Region", py::buffer_protocol())
+      .def_buffer([](SharedMemoryRegion& region) {
+        const absl::Span<uint8_t> bytes = region.bytes();
+        return py::buffer_info(bytes.data(),
+                               static_cast<py::ssize_t>(bytes.size()),
+                               /*readonly=*/false);
+      })
+      .def_property_readonly("name", &SharedMemoryRegion::name)
+      .def_property_readonly("key", &SharedMemoryRegion::key);
   py::class_<Transport>(m, "Transport")
       .def(py::init<const std::string&>(), py::arg("target"))
+      .def("shared_region", &Transport::SharedRegion, py::arg("nbytes"))
+      .def("in_region", &Transport::InRegion, py::arg("array"))
+      .def("close", &Transport::Close)
       .def("call", &Transport::Call, py::arg("rpc"), py::arg("method"),
            py::arg("dtype"), py::arg("shape"), py::arg("x"),
            py::arg("upstream"), py::arg("out"), py::arg("stream"),

@@ -8,6 +8,7 @@
 #include "core/fastest_method.h"
 #include "proto/tensor_transform.grpc.pb.h"
 #include "server/rpc/rpcs.h"
+#include "server/rpc/shared_memory_rpcs.h"
 #include "server/rpc/stream_call.h"
 #include "server/rpc/unary_call.h"
 #include "server/rpc/validation.h"
@@ -21,17 +22,34 @@ namespace v1 = ::tensor_transform::v1;
 // the memory budget while idle, so a small budget keeps fewer.
 constexpr size_t kMaxIdleOutputBytes = size_t{512} << 20;
 
-// The generated service with every transform RPC left to the generic
-// service (each marked by the generated class named after it) and Describe
-// on the callback API.
-using DescribeBase = v1::TensorTransform::WithGenericMethod_Apply<
-    v1::TensorTransform::WithGenericMethod_ApplyInPlace<
-        v1::TensorTransform::WithGenericMethod_Gradient<
-            v1::TensorTransform::WithGenericMethod_ApplyStream<
-                v1::TensorTransform::WithGenericMethod_ApplyInPlaceStream<
-                    v1::TensorTransform::WithGenericMethod_GradientStream<
-                        v1::TensorTransform::WithCallbackMethod_Describe<
-                            v1::TensorTransform::Service>>>>>>>;
+using Generated = v1::TensorTransform;
+
+// The generated service: every transform RPC left to the generic service
+// (each marked by the generated class named after it), Describe and the
+// shared-memory RPCs on the callback API.
+using SharedMemoryMethods =
+    Generated::WithCallbackMethod_SystemSharedMemoryLease<
+        Generated::WithCallbackMethod_SystemSharedMemoryRegister<
+            Generated::WithCallbackMethod_SystemSharedMemoryUnregister<
+                Generated::WithCallbackMethod_SystemSharedMemoryStatus<
+                    Generated::Service>>>>;
+using CallbackMethods =
+    Generated::WithCallbackMethod_Describe<SharedMemoryMethods>;
+using CallbackBase = Generated::WithGenericMethod_Apply<
+    Generated::WithGenericMethod_ApplyInPlace<
+        Generated::WithGenericMethod_Gradient<
+            Generated::WithGenericMethod_ApplyStream<
+                Generated::WithGenericMethod_ApplyInPlaceStream<
+                    Generated::WithGenericMethod_GradientStream<
+                        CallbackMethods>>>>>>;
+
+// Finishes a unary callback call with `status` at once.
+grpc::ServerUnaryReactor* Finished(grpc::CallbackServerContext* context,
+                                   const grpc::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
 
 // Ends a call of a method this server does not have.
 class Unimplemented final : public grpc::ServerGenericBidiReactor {
@@ -72,18 +90,48 @@ class TensorTransformService::Transforms final
   const CallEnv env_;
 };
 
-class TensorTransformService::Describer final : public DescribeBase {
+class TensorTransformService::Callbacks final : public CallbackBase {
  public:
-  explicit Describer(const ServiceConfig& config) : config_(config) {}
+  explicit Callbacks(const ServiceConfig& config)
+      : config_(config), shared_memory_(config.shared_memory) {}
 
   grpc::ServerUnaryReactor* Describe(grpc::CallbackServerContext* context,
                                      const v1::DescribeRequest* /*request*/,
                                      v1::DescribeResponse* response) override {
     Fill(response);
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
+    return Finished(context, grpc::Status::OK);
   }
+
+  grpc::ServerWriteReactor<v1::SystemSharedMemoryLeaseResponse>*
+  SystemSharedMemoryLease(
+      grpc::CallbackServerContext* context,
+      const v1::SystemSharedMemoryLeaseRequest* /*request*/) override {
+    return shared_memory_.StartLease(context);
+  }
+
+  grpc::ServerUnaryReactor* SystemSharedMemoryRegister(
+      grpc::CallbackServerContext* context,
+      const v1::SystemSharedMemoryRegisterRequest* request,
+      v1::SystemSharedMemoryRegisterResponse* /*response*/) override {
+    return Finished(context, shared_memory_.Register(*context, *request));
+  }
+
+  grpc::ServerUnaryReactor* SystemSharedMemoryUnregister(
+      grpc::CallbackServerContext* context,
+      const v1::SystemSharedMemoryUnregisterRequest* request,
+      v1::SystemSharedMemoryUnregisterResponse* /*response*/) override {
+    return Finished(context, shared_memory_.Unregister(*context, *request));
+  }
+
+  grpc::ServerUnaryReactor* SystemSharedMemoryStatus(
+      grpc::CallbackServerContext* context,
+      const v1::SystemSharedMemoryStatusRequest* request,
+      v1::SystemSharedMemoryStatusResponse* response) override {
+    return Finished(context,
+                    shared_memory_.Status(*context, *request, response));
+  }
+
+  void EndLeases() { shared_memory_.EndLeases(); }
 
  private:
   void Fill(v1::DescribeResponse* response) const {
@@ -104,9 +152,14 @@ class TensorTransformService::Describer final : public DescribeBase {
     response->set_max_rank(kMaxRank);
     response->set_max_stream_elements(config_.max_stream_elements);
     response->set_recommended_chunk_bytes(config_.recommended_chunk_bytes);
+    if (config_.shared_memory != nullptr) {
+      response->set_shared_memory(true);
+      response->set_shared_memory_prefix(config_.shared_memory->prefix());
+    }
   }
 
   const ServiceConfig& config_;
+  SharedMemoryRpcs shared_memory_;
 };
 
 TensorTransformService::TensorTransformService(const ServiceConfig& config)
@@ -121,16 +174,19 @@ TensorTransformService::TensorTransformService(const ServiceConfig& config)
   env.pool = output_buffers_.get();
   env.watchdog = &watchdog_;
   env.max_stream_elements = config_.max_stream_elements;
+  env.shared_memory = config_.shared_memory;
   transforms_ = std::make_unique<Transforms>(env);
-  describer_ = std::make_unique<Describer>(config_);
+  callbacks_ = std::make_unique<Callbacks>(config_);
 }
 
 TensorTransformService::~TensorTransformService() {
   output_buffers_->DetachBudget();
 }
 
+void TensorTransformService::EndLeases() { callbacks_->EndLeases(); }
+
 void TensorTransformService::Register(grpc::ServerBuilder* builder) {
-  builder->RegisterService(describer_.get());
+  builder->RegisterService(callbacks_.get());
   builder->RegisterCallbackGenericService(transforms_.get());
 }
 

@@ -3,8 +3,9 @@
 // service that binds each method name to its reactor (server/rpc/rpcs.h):
 // every message is read as raw bytes, so that tensor data stays in the
 // slices it arrived in, and no call holds a thread while it waits for its
-// peer. Describe is an ordinary callback method of the generated service,
-// which also makes the service known to reflection.
+// peer. Describe and the SystemSharedMemory* RPCs (shared_memory_rpcs.h)
+// are ordinary callback methods of the generated service, which also makes
+// the service known to reflection.
 //
 //   ServiceConfig config;
 //   config.max_message_bytes = cap;
@@ -25,6 +26,7 @@
 #include "server/admission/call_guard.h"
 #include "server/admission/memory_budget.h"
 #include "server/rpc/receive_watchdog.h"
+#include "server/shm/registry.h"
 
 namespace tensor_transform::server {
 
@@ -54,6 +56,10 @@ struct ServiceConfig {
   // The budget idle output buffers are reserved in (buffer_pool.h); null:
   // none. Must outlive the service.
   MemoryBudget* budget = nullptr;
+  // The shared-memory regions clients register and requests name
+  // (server/shm/registry.h); null: the feature is off. Must outlive the
+  // service.
+  shm::Registry* shared_memory = nullptr;
 };
 
 class TensorTransformService {
@@ -70,15 +76,20 @@ class TensorTransformService {
   // Bytes of idle pooled output buffers (reserved in the budget).
   size_t idle_output_bytes() const { return output_buffers_->idle_bytes(); }
 
+  // Ends every shared-memory lease call (UNAVAILABLE): a drain's last step
+  // before in-flight calls are cancelled, since leases never end on their
+  // own. Their regions are unmapped once no call computes in them.
+  void EndLeases();
+
  private:
   class Transforms;
-  class Describer;
+  class Callbacks;
 
   const ServiceConfig config_;
   std::shared_ptr<BufferPool> output_buffers_;
   ReceiveWatchdog watchdog_;
   std::unique_ptr<Transforms> transforms_;
-  std::unique_ptr<Describer> describer_;
+  std::unique_ptr<Callbacks> callbacks_;
 };
 
 }  // namespace tensor_transform::server

@@ -40,8 +40,8 @@ void StreamCall::OnMessage(grpc::ByteBuffer& message) {
   if (!accepted.ok()) return EndAfterWrites(ToGrpcStatus(accepted));
   if (assembler_.chunks() == 0) return ReadNext();  // that was the header
   const StreamSpec& spec = assembler_.spec();
-  Operands ops{spec.dtype, spec.method, rpc_.gradient, std::move(data),
-               std::move(upstream)};
+  Operands ops{spec.dtype,      spec.method,         rpc_.gradient,
+               std::move(data), std::move(upstream), {}};
   grpc::ByteBuffer response;
   grpc::Status status = ComputeChunk(ops, &response);
   if (!status.ok()) return EndAfterWrites(status);

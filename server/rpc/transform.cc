@@ -15,16 +15,24 @@ bool ReceivedIntoOwnMemory(const grpc::ServerContextBase& context) {
          absl::StartsWith(peer, "unix:");
 }
 
+int64_t ReceivedBytes(const Operands& ops) {
+  return static_cast<int64_t>((ops.shared.x ? 0 : ops.x.size) +
+                              (ops.shared.upstream ? 0 : ops.upstream.size));
+}
+
 int64_t HeldBytes(const Operands& ops, bool in_place) {
-  const auto x = static_cast<int64_t>(ops.x.size);
-  return x + static_cast<int64_t>(ops.upstream.size) + (in_place ? 0 : x);
+  const bool output_buffer = !in_place && !ops.shared.out.has_value();
+  return ReceivedBytes(ops) +
+         (output_buffer ? static_cast<int64_t>(ops.x.size) : 0);
 }
 
 absl::StatusOr<Computed> Compute(Operands& ops, bool in_place, BufferPool& pool,
                                  absl::FunctionRef<bool()> cancelled) {
   Computed result;
   std::vector<absl::Span<uint8_t>> out_spans;
-  if (in_place) {
+  if (ops.shared.out.has_value()) {
+    out_spans.push_back(*ops.shared.out);
+  } else if (in_place) {
     out_spans = ops.x.spans;
   } else {
     grpc::Slice out = pool.Take(ops.x.size);
@@ -44,7 +52,9 @@ absl::StatusOr<Computed> Compute(Operands& ops, bool in_place, BufferPool& pool,
                           std::chrono::steady_clock::now() - start)
                           .count();
   if (!status.ok()) return status;
-  if (in_place) result.data = std::move(ops.x.pieces);
+  if (in_place && !ops.shared.out.has_value()) {
+    result.data = std::move(ops.x.pieces);
+  }
   return result;
 }
 

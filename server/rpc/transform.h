@@ -17,6 +17,8 @@
 #include <grpcpp/support/slice.h>
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -24,8 +26,21 @@
 #include "core/types.h"
 #include "proto/tensor_slices.h"
 #include "server/admission/buffer_pool.h"
+#include "server/shm/region.h"
 
 namespace tensor_transform::server {
+
+// What of a unary call lies in registered shared-memory regions
+// (server/shm): an operand there is one span of a region's mapping, with no
+// pieces; it is neither received nor held by the server.
+struct SharedOperands {
+  bool x = false;
+  bool upstream = false;
+  // Where the result goes instead of into the response.
+  std::optional<absl::Span<uint8_t>> out;
+  // Mapped until the call lets go of them.
+  std::vector<std::shared_ptr<const shm::Region>> regions;
+};
 
 struct Operands {
   core::DType dtype = core::DType::kFloat32;
@@ -33,11 +48,13 @@ struct Operands {
   bool gradient = false;
   tensor_slices::Data x;
   tensor_slices::Data upstream;  // gradient only; empty: all ones
+  SharedOperands shared;
 };
 
 struct Computed {
-  std::vector<grpc::Slice> data;  // the result, x.size bytes
-  int64_t compute_ns = 0;         // the kernels' time
+  // The result, x.size bytes; none when it went to shared.out.
+  std::vector<grpc::Slice> data;
+  int64_t compute_ns = 0;  // the kernels' time
 };
 
 // Whether the bytes a call received are this process's own memory, so that
@@ -46,11 +63,15 @@ struct Computed {
 // server the sender's buffers, which must stay untouched.
 bool ReceivedIntoOwnMemory(const grpc::ServerContextBase& context);
 
+// Bytes of `ops` that arrived in the request (not in shared memory).
+int64_t ReceivedBytes(const Operands& ops);
+
 // Bytes the call holds while `ops` is computed and its result sent.
 int64_t HeldBytes(const Operands& ops, bool in_place);
 
-// Computes `ops` into x's own pieces when `in_place`, otherwise into a
-// buffer from `pool`. Validation has passed: sizes are consistent. Stops
+// Computes `ops` into shared.out when set, else into x's own pieces when
+// `in_place` (never when x is in shared memory), else into a buffer from
+// `pool`. Validation has passed: sizes are consistent. Stops
 // with CANCELLED between blocks once `cancelled()` says the call is over.
 absl::StatusOr<Computed> Compute(Operands& ops, bool in_place, BufferPool& pool,
                                  absl::FunctionRef<bool()> cancelled);

@@ -81,17 +81,19 @@ void TransformCall::Unref() {
 }
 
 grpc::Status TransformCall::Run(Operands& ops, Computed* out) {
-  const bool in_place = rpc_.in_place && ReceivedIntoOwnMemory(*context_);
-  grpc::Status admitted = env_.guard->Admit(
-      *context_, static_cast<int64_t>(ops.x.size + ops.upstream.size),
-      HeldBytes(ops, in_place));
+  // The server's own memory only: never a client's shared-memory tensor.
+  const bool in_place =
+      rpc_.in_place && !ops.shared.x && ReceivedIntoOwnMemory(*context_);
+  grpc::Status admitted = env_.guard->Admit(*context_, ReceivedBytes(ops),
+                                            HeldBytes(ops, in_place));
   if (!admitted.ok()) return admitted;
   absl::StatusOr<Computed> computed = Compute(
       ops, in_place, *env_.pool, [this] { return context_->IsCancelled(); });
   if (!computed.ok()) return ToGrpcStatus(computed.status());
   *out = *std::move(computed);
+  const size_t sent = ops.shared.out.has_value() ? 0 : ops.x.size;
   env_.guard->Computed(*context_, ops.method, out->compute_ns,
-                       static_cast<int64_t>(ops.x.size));
+                       static_cast<int64_t>(sent));
   return grpc::Status::OK;
 }
 

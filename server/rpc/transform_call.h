@@ -25,6 +25,7 @@
 #include "server/rpc/receive_watchdog.h"
 #include "server/rpc/rpcs.h"
 #include "server/rpc/transform.h"
+#include "server/shm/registry.h"
 
 namespace tensor_transform::server {
 
@@ -34,6 +35,8 @@ struct CallEnv {
   BufferPool* pool = nullptr;
   ReceiveWatchdog* watchdog = nullptr;
   int64_t max_stream_elements = 0;
+  // The shared-memory regions requests may name; null: the feature is off.
+  shm::Registry* shared_memory = nullptr;
 };
 
 class TransformCall : public grpc::ServerGenericBidiReactor,

@@ -7,6 +7,7 @@
 #include "proto/tensor_slices.h"
 #include "proto/tensor_transform.pb.h"
 #include "proto/wire.h"
+#include "server/rpc/shared_operands.h"
 #include "server/rpc/status_convert.h"
 #include "server/rpc/validation.h"
 
@@ -30,22 +31,48 @@ absl::StatusOr<std::vector<tensor_slices::Data>> Receive(
   return std::move(split->data);
 }
 
-// The operands of an ApplyRequest, or of a GradientRequest for `gradient`;
-// `like` gets the dtype and shape the response's tensor has.
-absl::Status Parse(bool gradient, grpc::ByteBuffer& request, Operands* ops,
-                   v1::Tensor* like) {
-  if (!gradient) {
-    v1::ApplyRequest small;
-    auto data =
-        Receive(request, {v1::ApplyRequest::kTensorFieldNumber}, &small);
-    if (!data.ok()) return data.status();
-    absl::StatusOr<ApplySpec> spec =
-        ValidateApplyRequest(small, (*data)[0].size);
-    if (!spec.ok()) return spec.status();
-    *ops = {spec->tensor.dtype, spec->method, false, std::move((*data)[0]), {}};
-    *like = std::move(*small.mutable_tensor());
-    return absl::OkStatus();
+// Where a request's operands lie, for the call that received it.
+struct Received {
+  const TransformRpc& rpc;
+  const shm::Registry* shared_memory;
+  const grpc::ServerContextBase& context;
+};
+
+// The response's tensor: `x`'s dtype and shape, and where the result went
+// when it went to shared memory.
+v1::Tensor Like(const v1::Tensor& x, const SharedRefs& refs) {
+  v1::Tensor like;
+  like.set_dtype(x.dtype());
+  *like.mutable_shape() = x.shape();
+  if (const v1::SharedMemoryRef* at = ResultRef(refs)) {
+    *like.mutable_shared_memory() = *at;
   }
+  return like;
+}
+
+const v1::SharedMemoryRef* RefOf(const v1::Tensor& tensor) {
+  return tensor.has_shared_memory() ? &tensor.shared_memory() : nullptr;
+}
+
+absl::Status ParseApply(const Received& call, grpc::ByteBuffer& request,
+                        Operands* ops, v1::Tensor* like) {
+  v1::ApplyRequest small;
+  auto data = Receive(request, {v1::ApplyRequest::kTensorFieldNumber}, &small);
+  if (!data.ok()) return data.status();
+  absl::StatusOr<ApplySpec> spec = ValidateApplyRequest(small, (*data)[0].size);
+  if (!spec.ok()) return spec.status();
+  *ops = {spec->tensor.dtype,    spec->method, false,
+          std::move((*data)[0]), {},           {}};
+  SharedRefs refs;
+  refs.x = RefOf(small.tensor());
+  refs.output = small.has_output() ? &small.output() : nullptr;
+  refs.in_place = call.rpc.in_place;
+  *like = Like(small.tensor(), refs);
+  return AttachSharedMemory(call.shared_memory, call.context, refs, ops);
+}
+
+absl::Status ParseGradient(const Received& call, grpc::ByteBuffer& request,
+                           Operands* ops, v1::Tensor* like) {
   v1::GradientRequest small;
   auto data = Receive(request,
                       {v1::GradientRequest::kXFieldNumber,
@@ -55,21 +82,24 @@ absl::Status Parse(bool gradient, grpc::ByteBuffer& request, Operands* ops,
   absl::StatusOr<GradientSpec> spec =
       ValidateGradientRequest(small, (*data)[0].size, (*data)[1].size);
   if (!spec.ok()) return spec.status();
-  *ops = {spec->x.dtype, spec->method, true, std::move((*data)[0]), {}};
+  *ops = {spec->x.dtype, spec->method, true, std::move((*data)[0]), {}, {}};
   if (spec->has_upstream) ops->upstream = std::move((*data)[1]);
-  *like = std::move(*small.mutable_x());
-  return absl::OkStatus();
+  SharedRefs refs;
+  refs.x = RefOf(small.x());
+  refs.upstream = spec->has_upstream ? RefOf(small.upstream()) : nullptr;
+  refs.output = small.has_output() ? &small.output() : nullptr;
+  refs.x_field = "x";
+  *like = Like(small.x(), refs);
+  return AttachSharedMemory(call.shared_memory, call.context, refs, ops);
 }
 
-// The response: `data` as the tensor's data (sent from where it lies),
-// dtype and shape those of `like`.
+// The response: `data` as the tensor's data (sent from where it lies;
+// none when the result went to shared memory), dtype, shape and shared
+// memory reference those of `like`.
 grpc::ByteBuffer Respond(const v1::Tensor& like, std::vector<grpc::Slice> data,
                          core::Method method, int64_t ns) {
-  v1::Tensor tensor;
-  tensor.set_dtype(like.dtype());
-  *tensor.mutable_shape() = like.shape();
   std::vector<grpc::Slice> slices;
-  tensor_slices::AppendTensor(v1::TransformResponse::kTensorFieldNumber, tensor,
+  tensor_slices::AppendTensor(v1::TransformResponse::kTensorFieldNumber, like,
                               std::move(data), &slices);
   v1::TransformResponse rest;
   rest.set_method(wire::MethodToProto(method));
@@ -83,10 +113,15 @@ grpc::ByteBuffer Respond(const v1::Tensor& like, std::vector<grpc::Slice> data,
 void UnaryCall::OnMessage(grpc::ByteBuffer& message) {
   Operands ops;
   v1::Tensor like;
-  absl::Status parsed = Parse(rpc_.gradient, message, &ops, &like);
+  const Received call{rpc_, env_.shared_memory, *context_};
+  absl::Status parsed = rpc_.gradient
+                            ? ParseGradient(call, message, &ops, &like)
+                            : ParseApply(call, message, &ops, &like);
   if (!parsed.ok()) return End(ToGrpcStatus(parsed));
   Computed out;
   grpc::Status status = Run(ops, &out);
+  // A region that shrank during the call holds zero pages, not the result.
+  if (status.ok()) status = ToGrpcStatus(CheckSharedIntact(ops));
   if (!status.ok()) return End(status);
   response_ = Respond(like, std::move(out.data), ops.method, out.compute_ns);
   RespondAndEnd(&response_);

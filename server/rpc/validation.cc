@@ -110,6 +110,18 @@ absl::StatusOr<TensorSpec> ValidateTensor(const v1::Tensor& tensor,
       ValidateDTypeAndShape(tensor.dtype(), tensor.shape(), field);
   if (!spec.ok()) return spec;
   const auto size = static_cast<int64_t>(data_bytes);
+  if (tensor.has_shared_memory()) {
+    if (size != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".data: ", size, " bytes, but ", field,
+          ".shared_memory is set; a tensor's bytes are in one or the other"));
+    }
+    absl::Status ref =
+        ValidateSharedMemoryRef(tensor.shared_memory(), spec->bytes,
+                                absl::StrCat(field, ".shared_memory"));
+    if (!ref.ok()) return ref;
+    return spec;
+  }
   if (size != spec->bytes) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ".data: ", size, " bytes, but shape ",
@@ -117,6 +129,14 @@ absl::StatusOr<TensorSpec> ValidateTensor(const v1::Tensor& tensor,
                      v1::DType_Name(tensor.dtype()), " needs ", spec->bytes));
   }
   return spec;
+}
+
+absl::Status ValidateSharedMemoryRef(const v1::SharedMemoryRef& ref,
+                                     int64_t bytes, absl::string_view field) {
+  if (ref.byte_size() == static_cast<uint64_t>(bytes)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ".byte_size: ", ref.byte_size(),
+                   ", but the tensor needs ", bytes, " bytes"));
 }
 
 absl::Status ValidateTransform(const v1::Transform& transform,
@@ -169,6 +189,11 @@ absl::StatusOr<ApplySpec> ValidateApplyRequest(const v1::ApplyRequest& request,
   absl::StatusOr<core::Method> method =
       ResolveApplyMethod(request.method(), tensor->dtype, "method");
   if (!method.ok()) return method.status();
+  if (request.has_output()) {
+    absl::Status output =
+        ValidateSharedMemoryRef(request.output(), tensor->bytes, "output");
+    if (!output.ok()) return output;
+  }
   return ApplySpec{*tensor, *method};
 }
 
@@ -187,6 +212,11 @@ absl::StatusOr<GradientSpec> ValidateGradientRequest(
   absl::StatusOr<core::Method> method =
       ResolveGradientMethod(request.method(), "method");
   if (!method.ok()) return method.status();
+  if (request.has_output()) {
+    absl::Status output =
+        ValidateSharedMemoryRef(request.output(), x->bytes, "output");
+    if (!output.ok()) return output;
+  }
   return GradientSpec{*x, request.has_upstream(), *method};
 }
 

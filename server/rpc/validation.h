@@ -51,8 +51,10 @@ absl::StatusOr<TensorSpec> ValidateDTypeAndShape(
     absl::string_view field);
 
 // As above for tensor.dtype/tensor.shape, plus its data, `data_bytes` long,
-// holding exactly elements * itemsize bytes. InvalidArgument. The data
-// arrives apart from the message (proto/tensor_slices.h), hence its size.
+// holding exactly elements * itemsize bytes, or, when tensor.shared_memory
+// is set, no data and a reference of exactly that byte_size.
+// InvalidArgument. The data arrives apart from the message
+// (proto/tensor_slices.h), hence its size.
 absl::StatusOr<TensorSpec> ValidateTensor(const v1::Tensor& tensor,
                                           size_t data_bytes,
                                           absl::string_view field);
@@ -74,8 +76,14 @@ absl::StatusOr<core::Method> ResolveApplyMethod(v1::Method method,
 absl::StatusOr<core::Method> ResolveGradientMethod(v1::Method method,
                                                    absl::string_view field);
 
+// A shared-memory reference to a tensor of `bytes` bytes: byte_size must
+// equal them. InvalidArgument naming `field`.
+absl::Status ValidateSharedMemoryRef(const v1::SharedMemoryRef& ref,
+                                     int64_t bytes, absl::string_view field);
+
 // Whole-request checks for the unary RPCs, given the sizes of their tensors'
-// data (their data fields themselves are ignored). InvalidArgument.
+// data (their data fields themselves are ignored), the output reference
+// included. InvalidArgument.
 absl::StatusOr<ApplySpec> ValidateApplyRequest(const v1::ApplyRequest& request,
                                                size_t data_bytes);
 absl::StatusOr<GradientSpec> ValidateGradientRequest(

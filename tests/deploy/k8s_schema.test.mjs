@@ -18,12 +18,16 @@ async function modelOf(doc) {
   return (await import(module))[doc.kind];
 }
 
+// deploy/k8s/ and its sidecar example (deploy/k8s/sidecar/).
 function manifests() {
   const docs = [];
-  for (const file of readdirSync(K8S).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')) {
-    for (const parsed of parseAllDocuments(readFileSync(path.join(K8S, file), 'utf8'))) {
-      assert.deepEqual(parsed.errors, [], file);
-      docs.push({ file, doc: parsed.toJS() });
+  for (const dir of [K8S, path.join(K8S, 'sidecar')]) {
+    for (const name of readdirSync(dir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')) {
+      const file = path.relative(K8S, path.join(dir, name));
+      for (const parsed of parseAllDocuments(readFileSync(path.join(dir, name), 'utf8'))) {
+        assert.deepEqual(parsed.errors, [], file);
+        docs.push({ file, doc: parsed.toJS() });
+      }
     }
   }
   return docs;
@@ -37,11 +41,11 @@ test('every manifest validates against its schema', async () => {
     new Model(doc).validate();
     kinds.push(doc.kind);
   }
-  assert.deepEqual(kinds.sort(), ['Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Service', 'Service']);
+  assert.deepEqual(kinds.sort(), ['Deployment', 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Service', 'Service']);
 });
 
 test('the validator rejects a broken manifest', async () => {
-  const { doc } = manifests().find(({ doc: d }) => d.kind === 'Deployment');
+  const { doc } = manifests().find(({ file }) => file === 'deployment.yaml');
   const Model = await modelOf(doc);
   doc.spec.template.spec.containers[0].readinessProbe.grpc.port = 'grpc'; // must be an integer
   assert.throws(() => new Model(doc).validate(), /readinessProbe\/grpc\/port must be integer/);

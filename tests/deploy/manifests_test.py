@@ -5,7 +5,11 @@ the fields that matter: selectors that select the pods, probes on the port the
 server listens on, requests within limits, a non-root read-only pod running as
 the Dockerfile's user, Services and autoscaler aimed at the Deployment, a
 disruption budget that a drain can satisfy, and a compose file whose balancer
-names the replicas. The schema itself is checked by k8s_schema.test.mjs.
+names the replicas. The sidecar examples (deploy/k8s/sidecar/,
+deploy/compose.sidecar.yaml): app and server share a memory-backed /dev/shm
+and the server's Unix socket, run as one uid, and the server, started with
+--allow_shared_memory, listens only where its neighbour reaches it. The
+schema itself is checked by k8s_schema.test.mjs.
 """
 
 import os
@@ -167,6 +171,106 @@ class ComposeTest(unittest.TestCase):
                            (ROOT / "deploy" / "nginx" / "nginx.conf")
                            .read_text()).group(1)
         self.assertTrue(lb["ports"][0].endswith(f":{listen}"))
+
+
+def listen_addresses(args):
+    return flag(args, "listen").split(",")
+
+
+class SidecarTest(unittest.TestCase):
+    """deploy/k8s/sidecar/ and deploy/compose.sidecar.yaml."""
+
+    @classmethod
+    def setUpClass(cls):
+        sidecar = K8S / "sidecar"
+        cls.kustomization = yaml.safe_load(
+            (sidecar / "kustomization.yaml").read_text())
+        cls.deployment = yaml.safe_load(
+            (sidecar / "deployment.yaml").read_text())
+        cls.pod = cls.deployment["spec"]["template"]["spec"]
+        containers = {c["name"]: c for c in cls.pod["containers"]}
+        cls.server, cls.app = containers["server"], containers["app"]
+        cls.compose = yaml.safe_load((ROOT / "deploy" / "compose.sidecar.yaml")
+                                     .read_text())
+
+    def mounts(self, container):
+        return {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+
+    def socket(self, args):
+        [unix] = [a for a in listen_addresses(args) if a.startswith("unix:")]
+        return unix.split(":", 1)[1]
+
+    def test_kustomization_lists_the_deployment_and_it_selects_its_pods(self):
+        self.assertEqual(self.kustomization["resources"], ["deployment.yaml"])
+        self.assertLessEqual(
+            self.deployment["spec"]["selector"]["matchLabels"].items(),
+            self.deployment["spec"]["template"]["metadata"]["labels"].items())
+
+    def test_both_containers_share_a_memory_dev_shm_and_the_socket(self):
+        volumes = {v["name"]: v for v in self.pod["volumes"]}
+        shm = self.mounts(self.server)["/dev/shm"]
+        self.assertEqual(self.mounts(self.app)["/dev/shm"], shm)
+        self.assertEqual(volumes[shm]["emptyDir"]["medium"], "Memory")
+        socket_dir = os.path.dirname(self.socket(self.server["args"]))
+        self.assertIn(socket_dir, self.mounts(self.server))
+        self.assertEqual(self.mounts(self.app)[socket_dir],
+                         self.mounts(self.server)[socket_dir])
+        self.assertEqual(flag(self.server["args"], "shared_memory_dir"),
+                         "/dev/shm")
+
+    def test_server_allows_shared_memory_and_listens_only_locally(self):
+        self.assertIn("--allow_shared_memory", self.server["args"])
+        for address in listen_addresses(self.server["args"]):
+            self.assertRegex(address, r"^(unix:/|127\.0\.0\.1:)")
+        self.assertEqual(self.server["image"], "tensor-transform:latest")
+
+    def test_app_calls_the_socket_the_server_listens_on(self):
+        env = {e["name"]: e["value"] for e in self.app["env"]}
+        self.assertEqual(env["TT_TARGET"],
+                         f"unix:{self.socket(self.server['args'])}")
+        script = self.app["command"][-1]
+        self.assertIn('--target="$TT_TARGET"', script)
+        self.assertIn("--shared_memory", script)
+
+    def test_one_non_root_uid_the_images_read_only_no_capabilities(self):
+        uid = int(dockerfile("USER").split(":")[0])
+        self.assertEqual(self.pod["securityContext"]["runAsUser"], uid)
+        for container in (self.server, self.app):
+            security = container["securityContext"]
+            # A uid of its own would own objects the server refuses.
+            self.assertNotIn("runAsUser", security, container["name"])
+            self.assertTrue(security["readOnlyRootFilesystem"])
+            self.assertEqual(security["capabilities"]["drop"], ["ALL"])
+
+    def test_probes_call_health_over_the_socket(self):
+        target = f"--target=unix:{self.socket(self.server['args'])}"
+        for probe in ("startupProbe", "livenessProbe"):
+            command = self.server[probe]["exec"]["command"]
+            self.assertEqual(command[:2], ["tensor_transform_client", "health"])
+            self.assertEqual(command[2], target, probe)
+
+    def test_compose_matches_the_pod(self):
+        server = self.compose["services"]["tensor-transform"]
+        app = self.compose["services"]["app"]
+        self.assertEqual(server["command"], self.server["args"])
+        self.assertTrue((ROOT / "deploy" / server["build"]["context"] /
+                         server["build"]["dockerfile"]).is_file())
+        mounts = {v.split(":")[1]: v.split(":")[0] for v in server["volumes"]}
+        self.assertEqual(sorted(mounts), sorted(self.mounts(self.server)))
+        self.assertEqual(sorted(app["volumes"]), sorted(server["volumes"]))
+        self.assertEqual(app["environment"]["TT_TARGET"],
+                         f"unix:{self.socket(server['command'])}")
+        self.assertIn('--target="$$TT_TARGET"', app["command"][-1])
+        self.assertEqual(app["depends_on"]["tensor-transform"]["condition"],
+                         "service_healthy")
+        # Where the image's HEALTHCHECK calls it.
+        self.assertIn(f"127.0.0.1:{dockerfile('EXPOSE')}",
+                      listen_addresses(server["command"]))
+        uid = dockerfile("USER").split(":")[0]
+        for name in mounts.values():
+            options = self.compose["volumes"][name]["driver_opts"]
+            self.assertEqual(options["type"], "tmpfs", name)
+            self.assertIn(f"uid={uid},", options["o"], name)
 
 
 if __name__ == "__main__":

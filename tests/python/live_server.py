@@ -4,8 +4,10 @@
         channel = grpc.insecure_channel(s.target)   # "127.0.0.1:PORT"
 
 Port 0 lets the server pick a free port, read back from the line it logs, so
-that tests running in parallel never collide. stop() sends SIGTERM and
-returns the exit status (0 after a clean drain); kill() is SIGKILL.
+that tests running in parallel never collide; listen="unix:/path" serves on
+a Unix socket instead (the target is then that address). stop() sends
+SIGTERM and returns the exit status (0 after a clean drain); kill() is
+SIGKILL.
 """
 
 import contextlib
@@ -14,13 +16,13 @@ import signal
 import subprocess
 import threading
 
-_LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
+_LISTENING = re.compile(r"listening on (127\.0\.0\.1:(\d+)|unix:)")
 
 
 class LiveServer:
-    def __init__(self, binary, *flags):
+    def __init__(self, binary, *flags, listen="127.0.0.1:0"):
         self.process = subprocess.Popen(
-            [binary, "--listen=127.0.0.1:0", *flags],
+            [binary, f"--listen={listen}", *flags],
             stderr=subprocess.PIPE, text=True)
         self.log = []
         for line in self.process.stderr:
@@ -30,8 +32,11 @@ class LiveServer:
                 break
         else:
             raise RuntimeError(f"{binary} exited before listening: {self.log}")
-        self.port = int(match.group(1))
-        self.target = f"127.0.0.1:{self.port}"
+        if match.group(2) is None:
+            self.port, self.target = None, listen
+        else:
+            self.port = int(match.group(2))
+            self.target = f"127.0.0.1:{self.port}"
         # Keep draining stderr so that a chatty server never blocks on it.
         self._drain = threading.Thread(target=self._read_log, daemon=True)
         self._drain.start()

@@ -37,8 +37,10 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     return absl::InternalError(absl::StrCat("cannot run ", argv[0]));
   }
   std::unique_ptr<ServerProcess> process(new ServerProcess(pid, fds[0]));
-  const std::string port =
+  // The first address; more follow after commas.
+  std::string port =
       process->AwaitLine("tensor_transform_server listening on 127.0.0.1:");
+  port = port.substr(0, port.find(','));
   bool metrics = false;
   for (const std::string& flag : flags) {
     metrics |= flag.rfind("--metrics_listen=", 0) == 0;

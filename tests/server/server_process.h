@@ -27,6 +27,7 @@ class ServerProcess {
  public:
   // Runs TT_SERVER_BINARY with --listen=127.0.0.1:0 and `flags`, and waits
   // for its "listening on" line (and "metrics on", given --metrics_listen).
+  // A --listen in `flags` must name 127.0.0.1:0 first (port() is its port).
   // Unavailable when it exits first, with its stderr.
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
       const std::vector<std::string>& flags);

@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <functional>
 #include <string>
@@ -24,12 +25,21 @@ ServerConfig LoopbackConfig() {
   return config;
 }
 
-grpc::Status CallDescribe(int port) {
-  auto stub = v1::TensorTransform::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+grpc::Status CallDescribe(const std::string& target) {
+  auto stub = v1::TensorTransform::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
   v1::DescribeResponse response;
   grpc::ClientContext context;
   return stub->Describe(&context, v1::DescribeRequest(), &response);
+}
+
+grpc::Status CallDescribe(int port) {
+  return CallDescribe(absl::StrCat("127.0.0.1:", port));
+}
+
+// A Unix socket path unique to this test process.
+std::string SocketPath() {
+  return absl::StrCat(testing::TempDir(), "server_test_", getpid(), ".sock");
 }
 
 TEST(StartServer, RejectsBadConfig) {
@@ -43,6 +53,7 @@ TEST(StartServer, RejectsBadConfig) {
            }},
           {"negative threads", [](auto& c) { c.threads = -1; }},
           {"empty listen", [](auto& c) { c.listen = ""; }},
+          {"empty second address", [](auto& c) { c.listen = "127.0.0.1:0,"; }},
           {"budget under 4 messages",
            [](auto& c) {
              c.memory_budget_bytes = 4 * c.max_message_bytes - 1;
@@ -104,10 +115,38 @@ TEST(StartServer, ServesWithOneThreadAndShutsDownTwice) {
   (*server)->Wait();
 }
 
+TEST(StartServer, ServesTcpAndUnixSocketAlike) {
+  ServerConfig config = LoopbackConfig();
+  config.listen = absl::StrCat("127.0.0.1:0,unix:", SocketPath());
+  auto server = StartServer(config);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_EQ(
+      (*server)->addresses(),
+      (std::vector<std::string>{absl::StrCat("127.0.0.1:", (*server)->port()),
+                                absl::StrCat("unix:", SocketPath())}));
+  for (const std::string& target : (*server)->addresses()) {
+    EXPECT_TRUE(CallDescribe(target).ok()) << target;
+  }
+}
+
 TEST(ServerBinary, LogsPortServesAndExitsZeroOnSigterm) {
   auto server = test_support::ServerProcess::Start({});
   ASSERT_TRUE(server.ok()) << server.status();
   EXPECT_TRUE(CallDescribe((*server)->port()).ok());
+  (*server)->Signal(SIGTERM);
+  EXPECT_EQ((*server)->WaitExit(), 0) << (*server)->Log();
+}
+
+TEST(ServerBinary, LogsEveryAddressItListensOn) {
+  const std::string unix_target = absl::StrCat("unix:", SocketPath());
+  auto server = test_support::ServerProcess::Start(
+      {absl::StrCat("--listen=127.0.0.1:0,", unix_target)});
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_NE((*server)->Log().find(absl::StrCat(
+                "listening on ", (*server)->target(), ",", unix_target, "\n")),
+            std::string::npos)
+      << (*server)->Log();
+  EXPECT_TRUE(CallDescribe(unix_target).ok());
   (*server)->Signal(SIGTERM);
   EXPECT_EQ((*server)->WaitExit(), 0) << (*server)->Log();
 }

@@ -96,21 +96,32 @@ def run_rss(client, x, repeats, _):
                  peak_rss_bytes=peak, array_bytes=x.nbytes)]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(description):
+    """The flags of this script and colocated.py."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--target", required=True)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--rpcs", default="apply,inplace,gradient")
-    parser.add_argument("--rss-only", action="store_true")
     parser.add_argument("--package-dir", help="where tensor_transform is")
     parser.add_argument("--pure", action="store_true")
-    args = parser.parse_args()
+    return parser
+
+
+def import_package(args):
+    """tensor_transform from --package-dir; pure Python with --pure."""
     if args.package_dir:
         sys.path.insert(0, args.package_dir)
     if args.pure:
         os.environ["TENSOR_TRANSFORM_PURE_PYTHON"] = "1"
+    return importlib.import_module("tensor_transform")
+
+
+def main():
+    parser = arguments(__doc__.splitlines()[0])
+    parser.add_argument("--rpcs", default="apply,inplace,gradient")
+    parser.add_argument("--rss-only", action="store_true")
+    args = parser.parse_args()
     global tt
-    tt = importlib.import_module("tensor_transform")
+    tt = import_package(args)
     x = np.random.default_rng(42).uniform(-0.5, 0.5, (5000, 5000))
     with tt.Client(args.target, timeout=600) as client:
         rows = (run_rss if args.rss_only else run_all)(

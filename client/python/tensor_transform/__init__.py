@@ -10,6 +10,14 @@
         dx = client.relu_grad(x, upstream=y)  # y where x > 0, else +0
         y, info = client.relu(x, return_info=True)  # info.server_compute_ns
 
+    # On the server's host (a unix: target or loopback, the server run with
+    # --allow_shared_memory): an array in shared memory; calls on it move
+    # no payload at all.
+    c = tt.Client("unix:/tmp/tt.sock")
+    a = c.shared_empty((5000, 5000))
+    a[:] = x
+    c.relu(a, out=a)
+
 Arrays of float16/32/64 and int8/16/32/64 (bfloat16 as its uint16 bits with
 bfloat16=True) go in; results come out with the same shape and dtype, in a
 new array or in `out`. Inputs are sent from their own memory: C-contiguous
@@ -35,6 +43,8 @@ _malloc.py): freed memory up to 32 MiB stays in the process.
 import collections
 import os
 import threading
+
+import numpy as np
 
 from . import _arrays, _malloc, _pool
 from ._errors import StatusCode, TensorTransformError, error, invalid
@@ -110,11 +120,40 @@ class Client:
         self.close()
 
     def close(self):
-        """Closes the channel (the native one once no call is using it)
-        and releases the pooled memory."""
+        """Closes the channel (the native one once no call is using it),
+        releases the pooled memory and ends the shared-memory lease: the
+        server drops this client's regions (their arrays stay valid memory
+        of this process)."""
         self._pool.clear()
-        if hasattr(self._transport, "close"):
-            self._transport.close()
+        self._transport.close()
+
+    def shared_empty(self, shape, dtype=np.float64):
+        """A new uninitialised C-contiguous array of `shape` and `dtype` in
+        shared memory registered with the server, which must run on this
+        host with --allow_shared_memory (a unix: target or loopback).
+
+        This client's calls send references to it instead of its bytes, and
+        write results straight into it: relu(a, out=a), relu(a, out=b) with b
+        shared too, relu_grad(x, upstream=g, out=o) move no payload. The
+        region lives as long as the array and its views. Arrays from another
+        client's shared_empty are plain memory to this one (sent as bytes).
+        Raises TensorTransformError with the server's code when it refuses:
+        FAILED_PRECONDITION when its shared memory is off, PERMISSION_DENIED
+        for a remote client, RESOURCE_EXHAUSTED past its per-client limits
+        (or when /dev/shm has no room).
+        """
+        dtype = np.dtype(dtype)
+        if dtype not in _arrays.DTYPES and dtype != np.uint16:
+            raise invalid(f"dtype: {dtype} is not one of "
+                          f"{sorted(str(d) for d in _arrays.DTYPES)} or "
+                          "uint16 (bfloat16 bits)")
+        shape = (int(shape),) if np.ndim(shape) == 0 else tuple(
+            int(n) for n in shape)
+        nbytes = int(np.prod(shape)) * dtype.itemsize
+        code, details, region = self._transport.shared_region(max(nbytes, 1))
+        if code:
+            raise error(code, details)
+        return np.asarray(region)[:nbytes].view(dtype).reshape(shape)
 
     def describe(self, *, timeout=None):
         """The server's Description."""
@@ -187,10 +226,19 @@ class Client:
                         described.max_message_bytes - _ENVELOPE_BYTES)
             return self._unary_limit, self._chunk_bytes
 
+    def _inline_bytes(self, x, upstream, out):
+        """The most bytes a message of the call carries: the request's or
+        the response's, but for the arrays in this client's regions."""
+        def inline(array):
+            if array is None or self._transport.in_region(array):
+                return 0
+            return array.nbytes
+        return max(inline(x) + inline(upstream), inline(out))
+
     def _call(self, rpc, method, dtype, x, upstream, out, timeout,
               return_info):
         unary_limit, chunk_bytes = self._limits(timeout)
-        nbytes = x.nbytes + (0 if upstream is None else upstream.nbytes)
+        nbytes = self._inline_bytes(x, upstream, out)
         stream = (nbytes + _ENVELOPE_BYTES > unary_limit or
                   nbytes > self._stream_above)
         if upstream is not None:

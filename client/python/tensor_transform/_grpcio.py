@@ -5,12 +5,14 @@ Messages are bytes framed by _wire, so that a payload is copied only where
 grpcio must: into the bytes of each message sent, and out of each one
 received, straight into the result. Arrays stream in chunks whose buffers
 are reused warm; a whole 200 MB message would fault in fresh pages instead.
+Arrays in the transport's shared-memory regions travel as references
+(_shm.py).
 """
 
 import grpc
 import numpy as np
 
-from . import _wire
+from . import _shm, _wire
 from . import tensor_transform_pb2 as pb
 
 _SERVICE = "/tensor_transform.v1.TensorTransform/"
@@ -31,6 +33,7 @@ def _flat_bytes(array):
 
 
 _DATA_LOSS = grpc.StatusCode.DATA_LOSS.value[0]
+_NO_RESULT = np.empty(0, np.uint8)  # out of a call whose result is in a region
 
 
 class _Call:
@@ -78,9 +81,24 @@ class Transport:
             _SERVICE + "Describe",
             request_serializer=pb.DescribeRequest.SerializeToString,
             response_deserializer=pb.DescribeResponse.FromString)
+        self._shm = _shm.Registry(self._channel)
 
     def close(self):
+        self._shm.close()
         self._channel.close()
+
+    def __del__(self):
+        # Arrays on its regions may outlive the transport: the lease ends
+        # with it, and the server drops them.
+        if hasattr(self, "_shm"):
+            self._shm.close()
+
+    def shared_region(self, nbytes):
+        """(code, details, region), as the native one."""
+        return self._shm.create(nbytes)
+
+    def in_region(self, array):
+        return self._shm.find(array) is not None
 
     def describe(self, timeout):
         try:
@@ -102,15 +120,18 @@ class Transport:
     def call(self, rpc, method, dtype, shape, x, upstream, out, stream,
              chunk_bytes, timeout):
         """(code, details, method, server_compute_ns), as the native one."""
-        call = _Call(x, upstream, out)
+        plan = self._shm.plan(rpc, x, upstream, out, stream)
+        call = _Call(x, upstream,
+                     out if plan is None or plan.result_inline else _NO_RESULT)
         wire = (pb.DType.Value(dtype.upper()), list(shape),
                 _wire_method(method))
         try:
-            if stream:
+            if plan is None and stream:
                 self._call_stream(rpc, call, wire, chunk_bytes, timeout)
             else:
-                reply = self._unary[rpc](_unary_request(rpc, call, wire),
-                                         timeout=timeout)
+                plan = plan or _shm.Plan(rpc, None, None, None, True)
+                reply = self._unary[plan.rpc](
+                    _unary_request(plan, call, wire), timeout=timeout)
                 fields = _wire.fields(reply)
                 tensor = _wire.fields(fields.get(1, b""))
                 call.receive(tensor.get(1, b""), fields)
@@ -132,24 +153,32 @@ class Transport:
             raise
 
 
-def _tensor_field(field, data, dtype, shape):
-    """A Tensor field holding `data` (bytes), as a list of parts."""
+def _tensor_field(field, data, ref, dtype, shape):
+    """A Tensor field holding `data` (bytes), or `ref` to shared memory when
+    it is not None, as a list of parts."""
+    if ref is not None:
+        tensor = pb.Tensor(dtype=dtype, shape=shape,
+                           shared_memory=ref).SerializeToString()
+        return [_wire.length_header(field, len(tensor)), tensor]
     rest = pb.Tensor(dtype=dtype, shape=shape).SerializeToString()
     data_header = _wire.length_header(1, len(data))
     return [_wire.length_header(field, len(data_header) + len(data) +
                                 len(rest)), data_header, data, rest]
 
 
-def _unary_request(rpc, call, wire):
+def _unary_request(plan, call, wire):
     dtype, shape, method = wire
-    relu = pb.Transform(relu=pb.Relu())
-    parts = _tensor_field(1, call.x, dtype, shape)
-    if rpc == "gradient":
+    rest = {"transform": pb.Transform(relu=pb.Relu()), "method": method}
+    if plan.output is not None:
+        rest["output"] = plan.output
+    parts = _tensor_field(1, call.x, plan.x, dtype, shape)
+    if plan.rpc == "gradient":
         if call.upstream is not None:
-            parts += _tensor_field(2, call.upstream, dtype, shape)
-        rest = pb.GradientRequest(transform=relu, method=method)
+            parts += _tensor_field(2, call.upstream, plan.upstream, dtype,
+                                   shape)
+        rest = pb.GradientRequest(**rest)
     else:
-        rest = pb.ApplyRequest(transform=relu, method=method)
+        rest = pb.ApplyRequest(**rest)
     return b"".join(parts + [rest.SerializeToString()])
 
 

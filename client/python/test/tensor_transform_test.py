@@ -48,6 +48,30 @@ def assert_same_bits(test, got, want):
                     f"got {got!r}, want {want!r}")
 
 
+def run_in_threads(test, work, threads, calls):
+    """Runs work(index, results) on `threads` threads at once, each
+    recording results[(index, call)] = whether a call's result was right;
+    fails `test` on an exception in any thread, and unless every one of the
+    threads * calls results is there and right."""
+    failures, results = [], {}
+
+    def guarded(index):
+        try:
+            work(index, results)
+        except Exception as e:  # reported below, with the thread
+            failures.append((index, e))
+
+    running = [threading.Thread(target=guarded, args=(i,))
+               for i in range(threads)]
+    for t in running:
+        t.start()
+    for t in running:
+        t.join()
+    test.assertEqual(failures, [])
+    test.assertEqual(len(results), threads * calls)
+    test.assertTrue(all(results.values()), results)
+
+
 class ClientTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -212,31 +236,19 @@ class ClientTest(unittest.TestCase):
         self.assertIn(d.default_method, tt.METHODS)
 
     def test_eight_threads_share_one_client(self):
-        failures, results = [], {}
-
-        def work(index):
+        def work(index, results):
             rng = np.random.default_rng(SEED + index)
-            try:
-                for call in range(6):
-                    shape = (1024, 96 * (1 + call % 3))  # unary and streamed
-                    x = rng.uniform(-1, 1, shape)
-                    g = rng.uniform(-1, 1, shape)
-                    ok = (np.array_equal(self.client.relu(x),
-                                         relu_reference(x)) and
-                          np.array_equal(self.client.relu_grad(x, g),
-                                         np.where(x > 0, g, 0.0)))
-                    results[(index, call)] = ok
-            except Exception as e:  # reported below, with the thread
-                failures.append((index, e))
+            for call in range(6):
+                shape = (1024, 96 * (1 + call % 3))  # unary and streamed
+                x = rng.uniform(-1, 1, shape)
+                g = rng.uniform(-1, 1, shape)
+                ok = (np.array_equal(self.client.relu(x),
+                                     relu_reference(x)) and
+                      np.array_equal(self.client.relu_grad(x, g),
+                                     np.where(x > 0, g, 0.0)))
+                results[(index, call)] = ok
 
-        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        self.assertEqual(failures, [])
-        self.assertEqual(len(results), 8 * 6)
-        self.assertTrue(all(results.values()), results)
+        run_in_threads(self, work, threads=8, calls=6)
 
     def test_server_rejection_carries_its_status_code(self):
         # Sent unary whatever its size: the server's cap answers.

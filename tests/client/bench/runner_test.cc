@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "server/server.h"
+#include "tests/client/shared_memory_server.h"
 
 namespace tensor_transform::client {
 namespace {
@@ -89,6 +90,38 @@ TEST_F(BenchTest, JsonAndCsvCarryEveryRow) {
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(std::count(lines[1].begin(), lines[1].end(), ','),
             std::count(lines[0].begin(), lines[0].end(), ','));
+}
+
+TEST(BenchSharedMemoryTest, RunsRowsOfModeShmInARegion) {
+  testing::SharedMemoryServer server = testing::StartSharedMemoryServer();
+  TensorClient client(MakeChannel(server.target));
+  for (core::DType dtype : core::kAllDTypes) {
+    BenchConfig config;
+    config.dtype = dtype;
+    config.shape = {64, 33};
+    config.repeats = 2;
+    config.modes = {Mode::kSharedMemory};
+    absl::StatusOr<std::vector<BenchRow>> rows = RunBench(client, config);
+    ASSERT_TRUE(rows.ok()) << rows.status();
+    ASSERT_EQ(rows->size(), 9u);  // Apply, ApplyInPlace x 4, Gradient
+    for (const BenchRow& row : *rows) {
+      EXPECT_EQ(row.mode, Mode::kSharedMemory);
+      EXPECT_TRUE(row.verified)
+          << RpcName(row.rpc) << " " << core::MethodName(row.method);
+    }
+  }
+  EXPECT_TRUE(testing::RegisteredRegions(server.target).empty());
+}
+
+TEST(BenchSharedMemoryTest, FailsWithTheServersStatusWhenItIsOff) {
+  testing::SharedMemoryServer server =
+      testing::StartSharedMemoryServer(/*enabled=*/false);
+  TensorClient client(MakeChannel(server.target));
+  BenchConfig config;
+  config.shape = {8};
+  config.modes = {Mode::kUnary, Mode::kSharedMemory};
+  EXPECT_EQ(RunBench(client, config).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

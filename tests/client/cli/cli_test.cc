@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "server/server.h"
+#include "tests/client/shared_memory_server.h"
 #include "tests/client/subprocess.h"
 #include "tests/client/test_server.h"
 #include "tests/server/test_certs.h"
@@ -32,6 +33,27 @@ TEST(CliTest, HelpListsTheLoadFlags) {
         "--timeout",     "--threads",     "health"}) {
     EXPECT_NE(help.output.find(flag), std::string::npos) << flag;
   }
+}
+
+// As scripts/bench.sh's colocated stage runs it: over a Unix socket, rows of
+// mode shm beside unary ones.
+TEST(CliTest, BenchSharedMemoryOverAUnixSocket) {
+  const std::string socket =
+      absl::StrCat("unix:", testing::MakeTempDir(), "/tt.sock");
+  testing::SharedMemoryServer server =
+      testing::StartSharedMemoryServer(true, int64_t{1} << 20, socket);
+  const auto run = RunCommand(Client(absl::StrCat(
+      "bench --shared_memory --modes=unary --target=", socket,
+      " --shape=32x32 --repeats=2 --rpcs=inplace,gradient --format=json")));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json rows = nlohmann::json::parse(run.output);
+  ASSERT_EQ(rows.size(), 10u);  // (ApplyInPlace x 4 + Gradient) x 2 modes
+  int shm_rows = 0;
+  for (const nlohmann::json& row : rows) {
+    EXPECT_EQ(row["verified"], true);
+    shm_rows += row["mode"] == "shm";
+  }
+  EXPECT_EQ(shm_rows, 5);
 }
 
 TEST(CliTest, LoadPrintsJsonAndExitsZero) {

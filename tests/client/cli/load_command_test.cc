@@ -9,6 +9,7 @@
 #include "client/data/npy_io.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/client/shared_memory_server.h"
 #include "tests/client/subprocess.h"
 #include "tests/client/test_server.h"
 
@@ -167,6 +168,43 @@ TEST_F(LoadCommandTest, ProgressLineOnlyWhenAsked) {
   ASSERT_EQ(Run(c), 0);
   EXPECT_NE(err_.str().find("\rc=1  calls 20  errors 0"), std::string::npos)
       << err_.str();
+}
+
+TEST(LoadSharedMemoryTest, RunsAndVerifiesEveryCallInRegions) {
+  testing::SharedMemoryServer server = testing::StartSharedMemoryServer();
+  LoadCommandConfig c;
+  c.connection.target = server.target;
+  c.connection.connections = 2;
+  c.shared_memory = true;
+  c.rpc = "apply,inplace,gradient";
+  c.shape = "16x9";
+  c.sweep = "1:5:+4";  // regions sized for the widest level
+  c.requests = 60;
+  c.format = "json";
+  std::ostringstream out, err;
+  ASSERT_EQ(RunLoadCommand(c, out, err), 0) << err.str();
+  const nlohmann::json report = nlohmann::json::parse(out.str());
+  EXPECT_EQ(report["settings"]["mode"].get<std::string>().substr(0, 3), "shm");
+  EXPECT_EQ(report["settings"]["verify"].get<std::string>().substr(0, 5),
+            "every");
+  ASSERT_EQ(report["levels"].size(), 2u);
+  for (const nlohmann::json& level : report["levels"]) {
+    EXPECT_EQ(level["calls"], 60);
+    EXPECT_EQ(level["errors"], 0);
+  }
+  EXPECT_TRUE(testing::RegisteredRegions(server.target).empty());
+}
+
+TEST(LoadSharedMemoryTest, ServerWithSharedMemoryOffFailsTheRun) {
+  testing::SharedMemoryServer server =
+      testing::StartSharedMemoryServer(/*enabled=*/false);
+  LoadCommandConfig c;
+  c.connection.target = server.target;
+  c.mode = "shm";
+  std::ostringstream out, err;
+  EXPECT_EQ(RunLoadCommand(c, out, err), 1);
+  EXPECT_NE(err.str().find("FAILED_PRECONDITION"), std::string::npos)
+      << err.str();
 }
 
 TEST(ParseSweepTest, ParsesRanges) {

@@ -38,6 +38,7 @@ LevelResult SyntheticLevel(int concurrency) {
     call.scheduled_ns = call.start_ns = i * 5'000'000;
     call.end_ns = call.start_ns + 1'000'000 * (1 + (i * 7 + concurrency) % 20);
     call.bytes_out = 64;
+    call.bytes_in = 64;
     call.result = &ok;
     recorder.Record(call);
   }
