@@ -328,8 +328,8 @@ std::optional<Mode> ParseMode(absl::string_view name) {
 
 std::shared_ptr<grpc::Channel> MakeChannel(
     const std::string& target, int64_t max_message_bytes,
-    std::shared_ptr<grpc::ChannelCredentials> credentials) {
-  grpc::ChannelArguments args;
+    std::shared_ptr<grpc::ChannelCredentials> credentials,
+    grpc::ChannelArguments args) {
   const int limit = static_cast<int>(
       std::min<int64_t>(max_message_bytes, std::numeric_limits<int>::max()));
   args.SetMaxReceiveMessageSize(limit);

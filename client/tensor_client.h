@@ -93,10 +93,12 @@ struct CallBuffers {
 // so that N channels to one target are N connections. `target` is any gRPC
 // name; calls are balanced round-robin over all the addresses it resolves
 // to, e.g. "ipv4:127.0.0.1:50051,127.0.0.1:50052".
-// Null `credentials` means plaintext.
+// Null `credentials` means plaintext. `args` may carry further channel
+// arguments; the ones above are set over them.
 std::shared_ptr<grpc::Channel> MakeChannel(
     const std::string& target, int64_t max_message_bytes = int64_t{512} << 20,
-    std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
+    std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr,
+    grpc::ChannelArguments args = {});
 
 // The client-side mirror of the server's status conversion.
 absl::Status ToAbslStatus(const grpc::Status& status);
