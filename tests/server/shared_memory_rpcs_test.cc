@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/server/scrape.h"
 #include "tests/server/shm_support.h"
 #include "tests/server/test_support.h"
 
@@ -236,6 +237,27 @@ TEST_F(SharedMemoryRpcsTest, EndedLeaseTakesItsRegionsAlong) {
   AwaitRegions({"kept"});
   EXPECT_EQ(Apply(SharedApply("a", 0, 1)), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Apply(SharedApply("kept", 0, 1)), grpc::StatusCode::OK);
+}
+
+TEST_F(SharedMemoryRpcsTest, MetricsCountRegionsAndBytes) {
+  ServerConfig config;
+  config.shared_memory.enabled = true;
+  config.metrics_listen = "127.0.0.1:0";
+  Start(config);
+  ShmObject object(dir_, "tensor_transform_a", 4096);
+  LeaseHolder lease(stub());
+  ASSERT_TRUE(
+      RegisterRegion(stub(), lease.token(), "a", object.key(), 0, 1000).ok());
+  ASSERT_TRUE(
+      RegisterRegion(stub(), lease.token(), "b", object.key(), 96, 4000).ok());
+  const std::string text =
+      test_support::HttpGet(server().metrics_port(), "/metrics").body;
+  EXPECT_EQ(
+      test_support::MetricValue(text, "tensor_transform_shared_memory_regions"),
+      2);
+  EXPECT_EQ(
+      test_support::MetricValue(text, "tensor_transform_shared_memory_bytes"),
+      5000);
 }
 
 TEST_F(SharedMemoryRpcsTest, DrainEndsLeases) {
