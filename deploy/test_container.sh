@@ -139,7 +139,7 @@ test_shared_memory_pod() {
     while [ "$1" != -- ]; do flags+=("$1"); shift; done
     shift
     podman run --rm --pod "$pod" "${hardened[@]}" "${flags[@]}" \
-      --health-interval=disable --entrypoint tensor_transform_client \
+      --no-healthcheck --entrypoint tensor_transform_client \
       "$IMAGE" "$@"
   }
   for _ in $(seq 100); do
