@@ -20,6 +20,21 @@ inline constexpr bool kSanitized = false;
 inline constexpr bool kSanitized = false;
 #endif
 
+// ThreadSanitizer alone: its interceptors (mmap among them) are not safe to
+// enter from a handler of a fault raised inside instrumented code, so the
+// SIGBUS guard's remap is exercised only outside TSan.
+#if defined(__SANITIZE_THREAD__)
+inline constexpr bool kThreadSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+inline constexpr bool kThreadSanitized = true;
+#else
+inline constexpr bool kThreadSanitized = false;
+#endif
+#else
+inline constexpr bool kThreadSanitized = false;
+#endif
+
 }  // namespace tensor_transform::server::test_support
 
 #endif  // TENSOR_TRANSFORM_TESTS_SERVER_SANITIZED_H_
