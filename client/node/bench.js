@@ -43,7 +43,10 @@ function peakRssBytes() {
   return Number(line.split(/\s+/)[1]) * 1024;
 }
 
+// Seconds of each of `repeats` calls after an untimed one, as every client's
+// bench warms up each row.
 async function timed(call, repeats) {
+  await call();
   const seconds = [];
   for (let i = 0; i < repeats; i++) {
     const start = process.hrtime.bigint();
@@ -73,7 +76,6 @@ async function main() {
   };
   const rows = [];
   try {
-    await client.relu(x); // warm up: connection, Describe
     for (const rpc of flag('rpcs', 'apply,inplace,gradient').split(',')) {
       const [call, want] = calls[rpc];
       const seconds = await timed(call, repeats);
