@@ -1,10 +1,11 @@
 // A TensorClient's side of the server's shared-memory extension: its lease
-// (SystemSharedMemoryLease, opened on the first region and held open by a
-// callback reader, so that the server drops every region of it when this
-// process ends or closes it), the Register / Unregister calls, and which
-// memory of this process lies in a registered region, so that calls on that
-// memory send references instead of bytes (client/shared_call.h).
-// SharedMemoryRegion (client/shared_memory.h) is what applications use.
+// (SystemSharedMemoryLease, opened on the first region and held open, a read
+// pending on a completion queue no thread waits on, so that the server drops
+// every region of it when this process ends or closes it), the Register /
+// Unregister calls, and which memory of this process lies in a registered
+// region, so that calls on that memory send references instead of bytes
+// (client/shared_call.h). SharedMemoryRegion (client/shared_memory.h) is what
+// applications use.
 //
 //   std::shared_ptr<SharedMemoryRegistry> registry = client.shared_memory();
 //   std::optional<v1::SharedMemoryRef> ref = registry->Find(bytes);

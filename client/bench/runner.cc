@@ -48,9 +48,12 @@ struct RowCalls {
   std::function<bool(const CallResult&)> verified;
 };
 
-RowCalls PayloadCalls(TensorClient& client, const Payload& payload,
+// `payload` as `method` in `mode`: the rows of one payload take turns, each
+// retargeting it before its call.
+RowCalls PayloadCalls(TensorClient& client, Payload& payload,
+                      core::Method method, Mode mode,
                       const std::string& expected) {
-  return {[] {},
+  return {[&payload, method, mode] { payload.Retarget(method, mode); },
           [&client, &payload](CallResult* result) {
             return client.Call(payload, result);
           },
@@ -91,38 +94,51 @@ RowCalls SharedCalls(TensorClient& client, const CallSpec& spec,
   return calls;
 }
 
-absl::StatusOr<BenchRow> RunRow(const CallSpec& spec, size_t bytes,
-                                const RowCalls& calls,
-                                const BenchConfig& config) {
+// A row being measured: its calls, its own result buffer and its samples.
+struct RowRun {
+  std::string label;  // "apply maximum unary"
   BenchRow row;
-  row.rpc = spec.rpc;
-  row.method = *spec.method;
-  row.mode = spec.mode;
-  row.dtype = spec.dtype;
-  row.shape = spec.shape;
-  row.repeats = config.repeats;
-  row.verified = true;
-  std::vector<double> latency_ms, compute_ms;
+  RowCalls calls;
   CallResult result;
+  std::vector<double> latency_ms;
+  std::vector<double> compute_ms;
+};
+
+// Runs the rows' calls interleaved: warmup + repeats turns, each row calling
+// once per turn. A shift in the shared machine's load then falls on every
+// row alike, and the rows' ratios (shm vs inline, unary vs stream) hold
+// still where back-to-back rows drifted by ±15% between runs.
+absl::Status RunInterleaved(size_t bytes, const BenchConfig& config,
+                            std::vector<RowRun>& runs) {
   for (int i = 0; i < config.warmup + config.repeats; ++i) {
-    calls.prepare();
-    const auto start = std::chrono::steady_clock::now();
-    const absl::Status status = calls.call(&result);
-    const std::chrono::duration<double, std::milli> elapsed =
-        std::chrono::steady_clock::now() - start;
-    if (!status.ok()) return status;
-    row.verified = row.verified && calls.verified(result);
-    if (i < config.warmup) continue;
-    latency_ms.push_back(elapsed.count());
-    compute_ms.push_back(static_cast<double>(result.server_compute_ns) / 1e6);
+    for (RowRun& run : runs) {
+      run.calls.prepare();
+      const auto start = std::chrono::steady_clock::now();
+      const absl::Status status = run.calls.call(&run.result);
+      const std::chrono::duration<double, std::milli> elapsed =
+          std::chrono::steady_clock::now() - start;
+      if (!status.ok()) {
+        return absl::Status(status.code(),
+                            absl::StrCat(run.label, ": ", status.message()));
+      }
+      run.row.verified = run.row.verified && run.calls.verified(run.result);
+      if (i < config.warmup) continue;
+      run.latency_ms.push_back(elapsed.count());
+      run.compute_ms.push_back(
+          static_cast<double>(run.result.server_compute_ns) / 1e6);
+    }
   }
-  row.latency_ms = Summarize(latency_ms);
-  row.server_compute_p50_ms = Summarize(compute_ms).p50;
-  if (row.latency_ms.p50 > 0) {
-    row.throughput_gbps =
-        static_cast<double>(bytes) / (row.latency_ms.p50 * 1e6);
+  for (RowRun& run : runs) {
+    BenchRow& row = run.row;
+    row.repeats = config.repeats;
+    row.latency_ms = Summarize(run.latency_ms);
+    row.server_compute_p50_ms = Summarize(run.compute_ms).p50;
+    if (row.latency_ms.p50 > 0) {
+      row.throughput_gbps =
+          static_cast<double>(bytes) / (row.latency_ms.p50 * 1e6);
+    }
   }
-  return row;
+  return absl::OkStatus();
 }
 
 // The region mode shm rows run in, holding x; null when no row needs one.
@@ -164,38 +180,45 @@ absl::StatusOr<std::vector<BenchRow>> RunBench(TensorClient& client,
     Payload payload(CallSpec{rpc, std::nullopt, config.dtype, config.shape,
                              Mode::kUnary, config.chunk_bytes},
                     x);
+    const std::string& want =
+        rpc == Rpc::kGradient ? expected.gradient : expected.relu;
     for (core::Method method : MethodsFor(rpc)) {
+      std::vector<RowRun> runs;  // this method's modes, measured together
       for (Mode mode : config.modes) {
-        const std::string label = absl::StrCat(
-            RpcName(rpc), " ", core::MethodName(method), " ", ModeName(mode));
+        RowRun& run = runs.emplace_back();
+        run.label = absl::StrCat(RpcName(rpc), " ", core::MethodName(method),
+                                 " ", ModeName(mode));
         if (mode == Mode::kUnary && !unary_fits) {
           if (config.progress) {
             config.progress(
-                absl::StrCat(label, ": skipped, ", x.size(),
+                absl::StrCat(run.label, ": skipped, ", x.size(),
                              " bytes exceed the server's unary cap"));
           }
+          runs.pop_back();
           continue;
         }
-        payload.Retarget(method, mode);
-        const std::string& want =
-            rpc == Rpc::kGradient ? expected.gradient : expected.relu;
-        absl::StatusOr<BenchRow> row = RunRow(
-            payload.spec(), x.size(),
-            mode == Mode::kSharedMemory ? SharedCalls(client, payload.spec(), x,
-                                                      (*region)->bytes(), want)
-                                        : PayloadCalls(client, payload, want),
-            config);
-        if (!row.ok()) {
-          return absl::Status(
-              row.status().code(),
-              absl::StrCat(label, ": ", row.status().message()));
-        }
+        run.row.rpc = rpc;
+        run.row.method = method;
+        run.row.mode = mode;
+        run.row.dtype = config.dtype;
+        run.row.shape = config.shape;
+        run.row.verified = true;
+        CallSpec spec = payload.spec();
+        spec.method = method;
+        spec.mode = mode;
+        run.calls = mode == Mode::kSharedMemory
+                        ? SharedCalls(client, spec, x, (*region)->bytes(), want)
+                        : PayloadCalls(client, payload, method, mode, want);
+      }
+      absl::Status status = RunInterleaved(x.size(), config, runs);
+      if (!status.ok()) return status;
+      for (RowRun& run : runs) {
         if (config.progress) {
-          config.progress(
-              absl::StrFormat("%s: p50 %.1f ms, %s", label, row->latency_ms.p50,
-                              row->verified ? "verified" : "WRONG"));
+          config.progress(absl::StrFormat(
+              "%s: p50 %.1f ms, %s", run.label, run.row.latency_ms.p50,
+              run.row.verified ? "verified" : "WRONG"));
         }
-        rows.push_back(*std::move(row));
+        rows.push_back(std::move(run.row));
       }
     }
   }

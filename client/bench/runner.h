@@ -1,7 +1,9 @@
 // The per-method latency benchmark: every (rpc, method, mode) on one tensor,
 // every response verified against the core's scalar reference. Rows of mode
 // shm run in a shared-memory region (the server must allow it): ApplyInPlace
-// and Gradient in place, Apply into a second part of the region.
+// and Gradient in place, Apply into a second part of the region. The modes
+// of one (rpc, method) are measured together, their calls taking turns, so
+// that their ratios do not depend on when the shared machine was busy.
 //
 //   BenchConfig config;  // 5000 x 5000 float64, uniform in [-0.5, 0.5)
 //   absl::StatusOr<std::vector<BenchRow>> rows = RunBench(client, config);
@@ -24,7 +26,7 @@ namespace tensor_transform::client {
 struct BenchConfig {
   core::DType dtype = core::DType::kFloat64;
   std::vector<int64_t> shape = {5000, 5000};
-  int warmup = 1;   // untimed calls per row
+  int warmup = 1;   // untimed calls per row (turns: one call of every mode)
   int repeats = 5;  // timed calls per row
   int64_t chunk_bytes = kDefaultChunkBytes;
   std::vector<Rpc> rpcs = {Rpc::kApply, Rpc::kApplyInPlace, Rpc::kGradient};
