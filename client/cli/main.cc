@@ -118,7 +118,8 @@ Commands:
             exit 1 above --max_error_rate
   bench     latency of every (rpc, method, mode) on one generated tensor,
             every response verified against the local reference
-            (default: 5000x5000 float64, uniform in [-0.5, 0.5));
+            (default: 5000x5000 float64, uniform in [-0.5, 0.5)); the
+            modes of one (rpc, method) take turns, call by call;
             --shared_memory adds rows of mode shm
   apply     --in x.npy --out y.npy [--rpc apply|inplace|gradient]
             [--method M] [--upstream g.npy]; streams above the unary cap

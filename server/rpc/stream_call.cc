@@ -72,8 +72,13 @@ void StreamCall::Send(grpc::ByteBuffer response) {
   }
   writing_ = true;
   sending_ = std::move(response);
-  StartWrite(&sending_);
+  // Read first: the flow-control window the read opens for the next chunk
+  // then leaves with this write. Read after it, the window update waited
+  // for the next write, and a client with a fixed window (no BDP probing:
+  // the Python client, Go and Java clients set so) stalled on it twice per
+  // chunk instead of once.
   if (!end_status_) ReadNext();
+  StartWrite(&sending_);
 }
 
 void StreamCall::OnWriteDone(bool ok) {

@@ -9,6 +9,8 @@ payload moves.
 
 import gc
 import os
+import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -129,6 +131,36 @@ class SharedMemoryTest(unittest.TestCase):
             # Another client's shared array is plain memory to this one.
             self.assert_code(tt.StatusCode.RESOURCE_EXHAUSTED,
                              lambda: self.client_unary().relu(a, out=a))
+
+    @unittest.skipUnless(tt.NATIVE, "the C++ client library's lease; grpcio "
+                         "runs a stream on threads of its own")
+    def test_a_region_adds_no_thread_to_the_caller(self):
+        # A thread blocked on the lease's completion queue would take part in
+        # gRPC's polling and read other calls' replies, waking their callers
+        # (the C++ client's lease once did, through the callback API's
+        # threads). A fresh process, so that no earlier test's threads count.
+        script = """
+import os, sys
+import numpy as np
+import tensor_transform as tt
+def threads():
+    return len(os.listdir("/proc/self/task"))
+with tt.Client(sys.argv[1], timeout=60) as c:
+    x = np.linspace(-1, 1, 128)
+    c.relu(x)  # the channel and its own threads are up
+    before = threads()
+    a = c.shared_empty(x.shape)
+    a[...] = x
+    for _ in range(20):
+        c.relu(a, out=a)
+    print(before, threads(), np.array_equal(a, np.maximum(x, 0)))
+"""
+        out = subprocess.run([sys.executable, "-c", script,
+                              self.server.target], capture_output=True,
+                             text=True, check=True, timeout=60).stdout
+        before, after, right = out.split()
+        self.assertEqual(after, before, out)
+        self.assertEqual(right, "True")
 
     def client_unary(self):
         if not hasattr(self, "_unary"):
