@@ -185,18 +185,18 @@ absl::StatusOr<std::vector<BenchRow>> RunBench(TensorClient& client,
     for (core::Method method : MethodsFor(rpc)) {
       std::vector<RowRun> runs;  // this method's modes, measured together
       for (Mode mode : config.modes) {
-        RowRun& run = runs.emplace_back();
-        run.label = absl::StrCat(RpcName(rpc), " ", core::MethodName(method),
-                                 " ", ModeName(mode));
+        std::string label = absl::StrCat(
+            RpcName(rpc), " ", core::MethodName(method), " ", ModeName(mode));
         if (mode == Mode::kUnary && !unary_fits) {
           if (config.progress) {
             config.progress(
-                absl::StrCat(run.label, ": skipped, ", x.size(),
+                absl::StrCat(label, ": skipped, ", x.size(),
                              " bytes exceed the server's unary cap"));
           }
-          runs.pop_back();
           continue;
         }
+        RowRun& run = runs.emplace_back();
+        run.label = std::move(label);
         run.row.rpc = rpc;
         run.row.method = method;
         run.row.mode = mode;

@@ -1,5 +1,6 @@
 #include "server/rpc/shared_operands.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,13 +30,18 @@ bool PartiallyOverlap(const shm::SharedSpan& a, const shm::SharedSpan& b) {
   return !apart && !same;
 }
 
-// Resolves `ref` for `field` and holds its region in `ops`.
+// Resolves `ref` for `field` and holds its region in `ops`, once however
+// many operands lie in it (CheckSharedIntact then checks it once).
 absl::StatusOr<shm::SharedSpan> Hold(const shm::Registry& registry,
                                      const v1::SharedMemoryRef& ref,
                                      const std::string& field, Operands* ops) {
   absl::StatusOr<shm::SharedSpan> span =
       registry.Resolve(ref.region(), ref.offset(), ref.byte_size(), field);
-  if (span.ok()) ops->shared.regions.push_back(span->region);
+  if (!span.ok()) return span;
+  auto& held = ops->shared.regions;
+  if (std::find(held.begin(), held.end(), span->region) == held.end()) {
+    held.push_back(span->region);
+  }
   return span;
 }
 

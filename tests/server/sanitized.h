@@ -8,32 +8,28 @@
 
 namespace tensor_transform::server::test_support {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-inline constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-inline constexpr bool kSanitized = true;
+#if defined(__has_feature)
+#define TT_HAS_FEATURE(feature) __has_feature(feature)
 #else
-inline constexpr bool kSanitized = false;
-#endif
-#else
-inline constexpr bool kSanitized = false;
+#define TT_HAS_FEATURE(feature) 0
 #endif
 
 // ThreadSanitizer alone: its interceptors (mmap among them) are not safe to
 // enter from a handler of a fault raised inside instrumented code, so the
 // SIGBUS guard's remap is exercised only outside TSan.
-#if defined(__SANITIZE_THREAD__)
-inline constexpr bool kThreadSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
+#if defined(__SANITIZE_THREAD__) || TT_HAS_FEATURE(thread_sanitizer)
 inline constexpr bool kThreadSanitized = true;
 #else
 inline constexpr bool kThreadSanitized = false;
 #endif
+
+#if defined(__SANITIZE_ADDRESS__) || TT_HAS_FEATURE(address_sanitizer)
+inline constexpr bool kSanitized = true;
 #else
-inline constexpr bool kThreadSanitized = false;
+inline constexpr bool kSanitized = kThreadSanitized;
 #endif
+
+#undef TT_HAS_FEATURE
 
 }  // namespace tensor_transform::server::test_support
 
